@@ -1,0 +1,39 @@
+#!/usr/bin/env bash
+# Installs everything Herald needs on Debian 12: the build toolchain and
+# libraries, and the real peers the integration tests start (Prosody with
+# mod_cloud_notify, slixmpp, python3-jwt as an independent JWT checker).
+# Idempotent; run as root (or through sudo).
+set -euo pipefail
+
+SUDO=""
+if [ "$(id -u)" -ne 0 ]; then SUDO="sudo"; fi
+
+BUILD_DEPS=(
+  build-essential cmake pkg-config ninja-build
+  libasio-dev libssl-dev libexpat1-dev libnghttp2-dev libc-ares-dev
+  libidn-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
+  nlohmann-json3-dev libcli11-dev
+  libgtest-dev libgmock-dev libbenchmark-dev
+)
+TEST_PEERS=(
+  openssl prosody prosody-modules lua-unbound
+  python3 python3-slixmpp python3-jwt python3-cryptography
+)
+
+missing=()
+for p in "${BUILD_DEPS[@]}" "${TEST_PEERS[@]}"; do
+  dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: all ${#BUILD_DEPS[@]} build and ${#TEST_PEERS[@]} test packages present"
+  exit 0
+fi
+echo "install-deps: installing ${missing[*]}"
+export DEBIAN_FRONTEND=noninteractive
+$SUDO apt-get update -qq
+$SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
+# The Debian prosody package starts a system instance; tests run their own.
+if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prosody 2>/dev/null; then
+  $SUDO systemctl stop prosody || true
+fi
+if [ -x /etc/init.d/prosody ]; then $SUDO /etc/init.d/prosody stop >/dev/null 2>&1 || true; fi

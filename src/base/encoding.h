@@ -1,0 +1,21 @@
+// Byte encodings used across layers: lowercase hex, base64, base64url.
+// Decoders return std::nullopt on malformed input instead of guessing.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <string_view>
+
+namespace herald {
+
+std::string hex_encode(std::string_view bytes);
+std::optional<std::string> hex_decode(std::string_view hex);
+bool is_hex(std::string_view s);
+
+std::string base64_encode(std::string_view bytes);
+std::optional<std::string> base64_decode(std::string_view text);
+// RFC 4648 section 5 alphabet, without padding (as JWTs use it).
+std::string base64url_encode(std::string_view bytes);
+std::optional<std::string> base64url_decode(std::string_view text);
+
+}  // namespace herald
