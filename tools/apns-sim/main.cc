@@ -1,0 +1,2 @@
+// Placeholder; the simulator's entry point replaces it.
+int main() { return 0; }
