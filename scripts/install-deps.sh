@@ -16,7 +16,7 @@ BUILD_DEPS=(
   libgtest-dev libgmock-dev libbenchmark-dev
 )
 TEST_PEERS=(
-  openssl prosody prosody-modules lua-unbound
+  openssl curl prosody prosody-modules lua-unbound
   python3 python3-slixmpp python3-jwt python3-cryptography
 )
 
