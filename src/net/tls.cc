@@ -1,0 +1,123 @@
+#include "net/tls.h"
+
+#include <openssl/err.h>
+#include <openssl/x509v3.h>
+
+#include <stdexcept>
+
+namespace herald::net {
+namespace {
+
+// Accept whatever the peer presents; the decision is made after the
+// handshake, where the stream knows which domain the peer claims.
+int accept_any(int, X509_STORE_CTX*) {
+  return 1;
+}
+
+std::string openssl_error() {
+  unsigned long e = ERR_get_error();
+  if (e == 0) return "unknown OpenSSL error";
+  char buf[256];
+  ERR_error_string_n(e, buf, sizeof buf);
+  ERR_clear_error();
+  return buf;
+}
+
+std::unique_ptr<asio::ssl::context> base_context(asio::ssl::context::method method) {
+  auto ctx = std::make_unique<asio::ssl::context>(method);
+  SSL_CTX* native = ctx->native_handle();
+  SSL_CTX_set_min_proto_version(native, TLS1_2_VERSION);
+  ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_compression);
+  return ctx;
+}
+
+void load_identity(asio::ssl::context& ctx, const CertificateFiles& files) {
+  SSL_CTX* native = ctx.native_handle();
+  if (SSL_CTX_use_certificate_chain_file(native, files.cert_file.c_str()) != 1)
+    throw std::runtime_error("TLS: cannot load certificate " + files.cert_file + ": " +
+                             openssl_error());
+  if (SSL_CTX_use_PrivateKey_file(native, files.key_file.c_str(), SSL_FILETYPE_PEM) != 1)
+    throw std::runtime_error("TLS: cannot load key " + files.key_file + ": " + openssl_error());
+  if (SSL_CTX_check_private_key(native) != 1)
+    throw std::runtime_error("TLS: key " + files.key_file + " does not match " + files.cert_file);
+}
+
+}  // namespace
+
+TrustStore::TrustStore(const std::string& extra_ca_file) : store_(X509_STORE_new()) {
+  X509_STORE_set_default_paths(store_);
+  if (!extra_ca_file.empty() && X509_STORE_load_file(store_, extra_ca_file.c_str()) != 1) {
+    X509_STORE_free(store_);
+    throw std::runtime_error("TLS: cannot load CA file " + extra_ca_file + ": " + openssl_error());
+  }
+}
+
+TrustStore::~TrustStore() {
+  X509_STORE_free(store_);
+}
+
+ServerTls::ServerTls(const std::vector<CertificateFiles>& domains) {
+  if (domains.empty()) throw std::runtime_error("TLS: no served domain has a certificate");
+  for (const auto& d : domains) {
+    auto ctx = base_context(asio::ssl::context::tls_server);
+    load_identity(*ctx, d);
+    // Ask for a client certificate (SASL EXTERNAL) but never fail on it.
+    SSL_CTX_set_verify(ctx->native_handle(), SSL_VERIFY_PEER, accept_any);
+    SSL_CTX_set_tlsext_servername_callback(ctx->native_handle(), &ServerTls::on_servername);
+    SSL_CTX_set_tlsext_servername_arg(ctx->native_handle(), this);
+    by_domain_[d.domain] = ctx.get();
+    contexts_.push_back(std::move(ctx));
+  }
+}
+
+int ServerTls::on_servername(SSL* ssl, int*, void* arg) {
+  auto* self = static_cast<ServerTls*>(arg);
+  const char* name = SSL_get_servername(ssl, TLSEXT_NAMETYPE_host_name);
+  if (!name) return SSL_TLSEXT_ERR_OK;
+  std::string lower(name);
+  for (char& c : lower)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  auto it = self->by_domain_.find(lower);
+  if (it != self->by_domain_.end()) SSL_set_SSL_CTX(ssl, it->second->native_handle());
+  return SSL_TLSEXT_ERR_OK;
+}
+
+std::unique_ptr<asio::ssl::context> make_client_context(const CertificateFiles* ours) {
+  auto ctx = base_context(asio::ssl::context::tls_client);
+  if (ours) load_identity(*ctx, *ours);
+  SSL_CTX_set_verify(ctx->native_handle(), SSL_VERIFY_NONE, nullptr);
+  return ctx;
+}
+
+void prepare_client(SSL* ssl, const std::string& server_name, bool alpn_xmpp_server) {
+  SSL_set_tlsext_host_name(ssl, server_name.c_str());
+  if (alpn_xmpp_server) {
+    static const unsigned char kAlpn[] = "\x0bxmpp-server";
+    SSL_set_alpn_protos(ssl, kAlpn, sizeof kAlpn - 1);
+  }
+}
+
+bool peer_certificate_valid(SSL* ssl, X509_STORE* trust, const std::string& domain) {
+  X509* leaf = SSL_get0_peer_certificate(ssl);
+  if (!leaf || domain.empty()) return false;
+  // On the server side the chain excludes the leaf, on the client side it
+  // includes it; as untrusted intermediates either way works.
+  STACK_OF(X509)* chain = SSL_get_peer_cert_chain(ssl);
+  X509_STORE_CTX* ctx = X509_STORE_CTX_new();
+  bool ok = false;
+  if (ctx && X509_STORE_CTX_init(ctx, trust, leaf, chain) == 1) {
+    X509_STORE_CTX_set_purpose(ctx, X509_PURPOSE_ANY);
+    ok = X509_verify_cert(ctx) == 1;
+  }
+  X509_STORE_CTX_free(ctx);
+  ERR_clear_error();
+  if (!ok) return false;
+  return X509_check_host(leaf, domain.data(), domain.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                         nullptr) == 1;
+}
+
+std::string tls_version(SSL* ssl) {
+  return SSL_get_version(ssl);
+}
+
+}  // namespace herald::net

@@ -1,0 +1,212 @@
+#include "xmpp/s2s_connection.h"
+
+#include "base/log.h"
+#include "xmpp/s2s_stream.h"
+
+namespace herald::xmpp {
+
+namespace {
+// After our </stream:stream>, how long to wait for the peer's before closing.
+constexpr auto kCloseGrace = std::chrono::seconds(2);
+}  // namespace
+
+S2sConnection::S2sConnection(asio::io_context& io, asio::ssl::context& tls,
+                             xml::StreamLimits limits, std::chrono::milliseconds idle_timeout)
+    : io_(io),
+      socket_(io, tls),
+      parser_(*this, limits),
+      idle_timeout_(idle_timeout),
+      idle_timer_(io),
+      linger_timer_(io) {}
+
+S2sConnection::~S2sConnection() = default;
+
+void S2sConnection::start_reading() {
+  // Negotiation is a chain of small request/response steps; Nagle's
+  // algorithm with delayed ACKs would add ~40 ms to each.
+  asio::error_code ignored;
+  socket_.lowest_layer().set_option(asio::ip::tcp::no_delay(true), ignored);
+  reset_idle_timer();
+  read_more();
+}
+
+void S2sConnection::reset_idle_timer() {
+  if (closed_) return;
+  idle_timer_.expires_after(idle_timeout_);
+  if (!idle_armed_) arm_idle_timer();
+}
+
+void S2sConnection::arm_idle_timer() {
+  idle_armed_ = true;
+  idle_timer_.async_wait([self = shared_from_this(), this](const asio::error_code&) {
+    idle_armed_ = false;
+    if (closed_ || closing_) return;
+    if (idle_timer_.expiry() > std::chrono::steady_clock::now()) {
+      arm_idle_timer();  // moved forward by activity
+      return;
+    }
+    log::debug("s2s {}: idle, closing", log_name());
+    close_stream();
+  });
+}
+
+void S2sConnection::write(std::string_view bytes) {
+  if (closed_ || closing_) return;
+  pending_.append(bytes);
+  pump();
+}
+
+void S2sConnection::write(const xml::Element& element) {
+  write(s2s::to_wire(element));
+}
+
+void S2sConnection::pump() {
+  if (closed_ || writing_ || handshaking_) return;
+  if (pending_.empty()) {
+    auto waiters = std::move(flush_waiters_);
+    flush_waiters_.clear();
+    for (auto& w : waiters) w();
+    return;
+  }
+  writing_ = true;
+  in_flight_.swap(pending_);
+  pending_.clear();
+  auto done = [self = shared_from_this(), this](const asio::error_code& ec, std::size_t) {
+    writing_ = false;
+    in_flight_.clear();
+    if (ec) {
+      log::debug("s2s {}: write failed: {}", log_name(), ec.message());
+      abort();
+      return;
+    }
+    pump();
+  };
+  if (tls_)
+    asio::async_write(socket_, asio::buffer(in_flight_), std::move(done));
+  else
+    asio::async_write(socket_.next_layer(), asio::buffer(in_flight_), std::move(done));
+}
+
+void S2sConnection::after_chunk(std::function<void()> action) {
+  after_chunk_ = std::move(action);
+}
+
+void S2sConnection::resume_reading() {
+  read_more();
+}
+
+void S2sConnection::read_more() {
+  if (closed_ || reading_ || handshaking_) return;
+  reading_ = true;
+  auto done = [self = shared_from_this(), this](const asio::error_code& ec, std::size_t n) {
+    reading_ = false;
+    if (closed_) return;
+    if (ec) {
+      if (ec != asio::error::eof && ec != asio::ssl::error::stream_truncated)
+        log::debug("s2s {}: read failed: {}", log_name(), ec.message());
+      abort();
+      return;
+    }
+    on_read(n);
+  };
+  if (tls_)
+    socket_.async_read_some(asio::buffer(read_buffer_), std::move(done));
+  else
+    socket_.next_layer().async_read_some(asio::buffer(read_buffer_), std::move(done));
+}
+
+void S2sConnection::on_read(std::size_t n) {
+  if (closing_) {  // draining until the peer closes
+    read_more();
+    return;
+  }
+  reset_idle_timer();
+  in_feed_ = true;
+  auto error = parser_.feed(std::string_view(read_buffer_.data(), n));
+  in_feed_ = false;
+  if (closed_) return;
+  if (error && !closing_) {
+    log::debug("s2s {}: XML error {}: {}", log_name(), error->condition, error->text);
+    fail(error->condition, error->text);
+  }
+  if (after_chunk_ && !closing_) {
+    auto action = std::move(after_chunk_);
+    after_chunk_ = nullptr;
+    if (writing_ || !pending_.empty())
+      flush_waiters_.push_back(std::move(action));
+    else
+      action();
+    return;
+  }
+  read_more();
+}
+
+void S2sConnection::tls_handshake(asio::ssl::stream_base::handshake_type type,
+                                  std::function<void()> done) {
+  handshaking_ = true;
+  socket_.async_handshake(
+      type, [self = shared_from_this(), this, done = std::move(done)](const asio::error_code& ec) {
+        handshaking_ = false;
+        if (closed_) return;
+        if (ec) {
+          log::info("s2s {}: TLS handshake failed: {}", log_name(), ec.message());
+          abort();
+          return;
+        }
+        tls_ = true;
+        done();
+        pump();
+      });
+}
+
+void S2sConnection::fail(std::string_view condition, std::string_view text) {
+  if (closed_ || closing_) return;
+  if (!header_sent_) {
+    write(s2s::stream_header({}, {}, s2s::new_stream_id()));
+    header_sent_ = true;
+  }
+  write(s2s::stream_error(condition, text));
+  if (in_feed_) parser_.stop();
+  close_stream();
+}
+
+void S2sConnection::close_stream() {
+  if (closed_ || closing_) return;
+  if (header_sent_) write(s2s::kStreamClose);
+  closing_ = true;
+  after_chunk_ = nullptr;
+  auto finish = [this] { finish_close(); };
+  if (writing_ || !pending_.empty() || handshaking_)
+    flush_waiters_.push_back(finish);
+  else
+    finish();
+  // If we are not reading (e.g. between STARTTLS and the handshake), read so
+  // that the peer's close is noticed.
+  if (!handshaking_) read_more();
+}
+
+void S2sConnection::finish_close() {
+  if (closed_) return;
+  asio::error_code ignored;
+  socket_.lowest_layer().shutdown(asio::ip::tcp::socket::shutdown_send, ignored);
+  linger_timer_.expires_after(kCloseGrace);
+  linger_timer_.async_wait([self = shared_from_this(), this](const asio::error_code& ec) {
+    if (!ec) abort();
+  });
+}
+
+void S2sConnection::abort() {
+  if (closed_) return;
+  closed_ = true;
+  closing_ = true;
+  asio::error_code ignored;
+  socket_.lowest_layer().close(ignored);
+  idle_timer_.cancel();
+  linger_timer_.cancel();
+  pending_.clear();
+  flush_waiters_.clear();
+  after_chunk_ = nullptr;
+  on_disconnected();
+}
+
+}  // namespace herald::xmpp

@@ -1,0 +1,59 @@
+// An s2s stream a peer opened to us (RFC 6120, XEP-0220, XEP-0178).
+//
+// Contract: negotiates STARTTLS (required unless config.require_tls is
+// false), then offers SASL EXTERNAL only when the peer's certificate is
+// valid for the domain in its stream header, plus dialback. A stream can be
+// authenticated for several peer domains (dialback multiplexing). Stanzas
+// reach the host only after authentication, only from an authenticated
+// domain (else stream error invalid-from) and only to a served domain (else
+// host-unknown); a stanza before authentication ends the stream with
+// not-authorized. Also answers db:verify (authoritative dialback role).
+#pragma once
+
+#include <memory>
+#include <set>
+#include <string>
+
+#include "xmpp/s2s_connection.h"
+#include "xmpp/s2s_host.h"
+
+namespace herald::xmpp {
+
+class S2sInbound : public S2sConnection {
+ public:
+  // Built with the server TLS context; `host` must outlive the session or
+  // call detach() first.
+  static std::shared_ptr<S2sInbound> create(asio::io_context& io, asio::ssl::context& server_tls,
+                                            S2sHost& host);
+  Socket::lowest_layer_type& tcp() { return socket().lowest_layer(); }
+  void start();
+  void detach() { host_ = nullptr; }
+
+ private:
+  S2sInbound(asio::io_context& io, asio::ssl::context& server_tls, S2sHost& host);
+
+  void on_stream_open(const xml::Element& header) override;
+  void on_element(xml::Element element) override;
+  void on_stream_close() override;
+  void on_disconnected() override;
+  std::string log_name() const override;
+
+  void send_features();
+  void handle_starttls();
+  void handle_sasl_auth(const xml::Element& auth);
+  void handle_db_result(const xml::Element& result);
+  void handle_db_verify(const xml::Element& verify);
+  void handle_stanza(xml::Element stanza);
+  bool dialback_allowed() const;
+  bool certificate_valid_for(const std::string& domain);
+
+  S2sHost* host_;
+  std::string stream_id_;
+  std::string local_domain_;  // 'to' of the peer's header
+  std::string peer_domain_;   // 'from' of the peer's header, as claimed
+  std::set<std::string> authenticated_;
+  bool sasl_done_ = false;
+  bool logged_tls_ = false;
+};
+
+}  // namespace herald::xmpp

@@ -1,0 +1,213 @@
+#include "xmpp/s2s_outbound_stream.h"
+
+#include "base/encoding.h"
+#include "base/log.h"
+#include "net/tls.h"
+#include "xmpp/dialback.h"
+#include "xmpp/s2s_stream.h"
+
+namespace herald::xmpp {
+
+using s2s::kDialbackNs;
+using s2s::kSaslNs;
+using s2s::kTlsNs;
+
+std::shared_ptr<S2sOutboundStream> S2sOutboundStream::create(asio::io_context& io, S2sHost& host,
+                                                             std::string local, std::string remote,
+                                                             asio::ip::tcp::endpoint endpoint,
+                                                             bool direct_tls,
+                                                             std::weak_ptr<Listener> listener) {
+  return std::shared_ptr<S2sOutboundStream>(new S2sOutboundStream(
+      io, host, std::move(local), std::move(remote), endpoint, direct_tls, std::move(listener)));
+}
+
+S2sOutboundStream::S2sOutboundStream(asio::io_context& io, S2sHost& host, std::string local,
+                                     std::string remote, asio::ip::tcp::endpoint endpoint,
+                                     bool direct_tls, std::weak_ptr<Listener> listener)
+    : S2sConnection(io, host.client_tls(local), host.config().limits, host.config().idle_timeout),
+      host_(host),
+      local_(std::move(local)),
+      remote_(std::move(remote)),
+      endpoint_(endpoint),
+      direct_tls_(direct_tls),
+      listener_(std::move(listener)),
+      deadline_(io) {}
+
+std::string S2sOutboundStream::log_name() const {
+  return "outbound to " + remote_;
+}
+
+void S2sOutboundStream::start() {
+  auto self = std::static_pointer_cast<S2sOutboundStream>(shared_from_this());
+  deadline_.expires_after(host_.config().connect_timeout);
+  deadline_.async_wait([self](const asio::error_code& ec) {
+    if (ec || self->state_ == State::ready || self->closed()) return;
+    log::info("s2s {}: timed out while connecting", self->log_name());
+    self->abort();
+  });
+  log::debug("s2s {}: connecting to {}", log_name(), endpoint_.address().to_string());
+  socket().lowest_layer().async_connect(endpoint_, [self](const asio::error_code& ec) {
+    if (self->closed()) return;
+    if (ec) {
+      log::info("s2s {}: cannot connect to {} port {}: {}", self->log_name(),
+                self->endpoint_.address().to_string(), self->endpoint_.port(), ec.message());
+      self->abort();
+      return;
+    }
+    if (self->direct_tls_) {
+      self->start_tls_handshake(false);
+    } else {
+      self->state_ = State::starttls;
+      self->open_stream();
+      self->start_reading();
+    }
+  });
+}
+
+void S2sOutboundStream::open_stream() {
+  write(s2s::stream_header(local_, remote_, {}));
+  mark_header_sent();
+}
+
+void S2sOutboundStream::start_tls_handshake(bool resume) {
+  net::prepare_client(socket().native_handle(), remote_, direct_tls_);
+  auto self = std::static_pointer_cast<S2sOutboundStream>(shared_from_this());
+  tls_handshake(asio::ssl::stream_base::client, [self, resume] {
+    self->certificate_valid_ = net::peer_certificate_valid(
+        self->socket().native_handle(), self->host_.trust_store(), self->remote_);
+    log::info("s2s {}: TLS established ({}), certificate {}", self->log_name(),
+              net::tls_version(self->socket().native_handle()),
+              self->certificate_valid_ ? "valid" : "not valid for the domain");
+    if (!self->certificate_valid_ && self->host_.config().require_valid_certificates) {
+      self->close_stream();
+      return;
+    }
+    self->state_ = State::tls;
+    self->open_stream();
+    if (resume)
+      self->resume_reading();
+    else
+      self->start_reading();
+  });
+}
+
+void S2sOutboundStream::on_stream_open(const xml::Element& header) {
+  if (header.text() != s2s::kServerNs) {
+    fail("invalid-namespace");
+    return;
+  }
+  remote_stream_id_ = header.attr_or("id");
+}
+
+void S2sOutboundStream::on_element(xml::Element element) {
+  if (element.is("features", s2s::kStreamNs)) {
+    handle_features(element);
+  } else if (element.is("proceed", kTlsNs) && state_ == State::starttls) {
+    parser().reset();
+    after_chunk([this] { start_tls_handshake(true); });  // no self: see S2sInbound
+  } else if (element.is("success", kSaslNs) && state_ == State::sasl) {
+    parser().reset();
+    open_stream();  // features of the new stream make it ready
+  } else if (element.is("failure", kSaslNs) && state_ == State::sasl) {
+    log::info("s2s {}: SASL EXTERNAL refused, trying dialback", log_name());
+    start_dialback();
+  } else if (element.is("result", kDialbackNs) && state_ == State::dialback) {
+    if (element.attr_or("from") != remote_ || element.attr_or("to") != local_) return;
+    if (element.attr_or("type") == "valid") {
+      become_ready("dialback");
+    } else {
+      log::info("s2s {}: dialback refused", log_name());
+      close_stream();
+    }
+  } else if (element.is("verify", kDialbackNs)) {
+    if (auto listener = listener_.lock())
+      listener->on_verify_result(std::string(element.attr_or("id")),
+                                 element.attr_or("type") == "valid");
+  } else if (element.is("error", s2s::kStreamNs)) {
+    std::string condition = "unknown";
+    if (!element.children().empty()) condition = element.children().front().name();
+    log::info("s2s {}: stream error from peer: {}", log_name(), condition);
+    close_stream();
+  } else if (element.is("failure", kTlsNs)) {
+    log::info("s2s {}: peer refused STARTTLS", log_name());
+    close_stream();
+  } else {
+    log::debug("s2s {}: ignoring <{}/> in state {}", log_name(), element.name(), int(state_));
+  }
+}
+
+void S2sOutboundStream::handle_features(const xml::Element& features) {
+  switch (state_) {
+    case State::starttls:
+      if (features.child("starttls", kTlsNs)) {
+        write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+      } else if (host_.config().require_tls) {
+        log::info("s2s {}: peer offers no STARTTLS, and TLS is required", log_name());
+        close_stream();
+      } else {
+        authenticate(features);
+      }
+      break;
+    case State::tls:
+      authenticate(features);
+      break;
+    case State::sasl:  // after <success/> and the stream restart
+      become_ready("SASL EXTERNAL");
+      break;
+    default:
+      break;
+  }
+}
+
+void S2sOutboundStream::authenticate(const xml::Element& features) {
+  bool external = false;
+  if (const auto* mechanisms = features.child("mechanisms", kSaslNs)) {
+    for (const auto& m : mechanisms->children())
+      if (m.is("mechanism", kSaslNs) && m.text() == "EXTERNAL") external = true;
+  }
+  if (external && tls_active()) {
+    state_ = State::sasl;
+    write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
+          base64_encode(local_) + "</auth>");
+    return;
+  }
+  start_dialback();
+}
+
+void S2sOutboundStream::start_dialback() {
+  if (host_.config().require_valid_certificates && !certificate_valid_) {
+    log::info("s2s {}: certificate not valid; dialback not allowed", log_name());
+    close_stream();
+    return;
+  }
+  state_ = State::dialback;
+  xml::Element result("result", std::string(kDialbackNs));
+  result.set_attr("from", local_).set_attr("to", remote_);
+  result.set_text(dialback_key(host_.dialback_secret(), remote_, local_, remote_stream_id_));
+  write(result);
+  if (auto listener = listener_.lock()) listener->on_verify_ready(this);
+}
+
+void S2sOutboundStream::become_ready(const char* method) {
+  state_ = State::ready;
+  auth_method_ = method;
+  deadline_.cancel();
+  log::info("s2s {}: authenticated with {} ({})", log_name(), method,
+            tls_active() ? net::tls_version(socket().native_handle()) : "no TLS");
+  if (auto listener = listener_.lock()) {
+    listener->on_verify_ready(this);
+    listener->on_ready(this);
+  }
+}
+
+void S2sOutboundStream::on_stream_close() {
+  close_stream();
+}
+
+void S2sOutboundStream::on_disconnected() {
+  deadline_.cancel();
+  log::info("s2s {}: closed", log_name());
+  if (auto listener = listener_.lock()) listener->on_closed(this, state_ == State::ready);
+}
+
+}  // namespace herald::xmpp

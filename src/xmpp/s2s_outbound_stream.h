@@ -1,0 +1,74 @@
+// One outgoing s2s connection attempt to one address of a remote domain:
+// TCP connect, STARTTLS (or direct TLS), certificate check, then SASL
+// EXTERNAL when offered, else dialback (XEP-0220). Reports to a Listener.
+//
+// Contract: the whole negotiation must finish within config.connect_timeout.
+// db:verify requests may be written once TLS is up and no SASL exchange is
+// in flight (on_verify_ready); stanzas only once on_ready was reported.
+// on_closed runs exactly once, with whether the stream had become ready.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "xmpp/s2s_connection.h"
+#include "xmpp/s2s_host.h"
+
+namespace herald::xmpp {
+
+class S2sOutboundStream : public S2sConnection {
+ public:
+  class Listener {
+   public:
+    virtual ~Listener() = default;
+    virtual void on_ready(S2sOutboundStream* stream) = 0;
+    virtual void on_verify_ready(S2sOutboundStream* stream) = 0;
+    // A <db:verify type=...> answer to one of our requests.
+    virtual void on_verify_result(const std::string& id, bool valid) = 0;
+    virtual void on_closed(S2sOutboundStream* stream, bool was_ready) = 0;
+  };
+
+  static std::shared_ptr<S2sOutboundStream> create(asio::io_context& io, S2sHost& host,
+                                                   std::string local, std::string remote,
+                                                   asio::ip::tcp::endpoint endpoint,
+                                                   bool direct_tls,
+                                                   std::weak_ptr<Listener> listener);
+  void start();
+  void send(const xml::Element& element) { write(element); }
+  // "SASL EXTERNAL" or "dialback" once ready, else empty.
+  const std::string& auth_method() const { return auth_method_; }
+
+ private:
+  enum class State { connecting, starttls, tls, sasl, dialback, ready };
+
+  S2sOutboundStream(asio::io_context& io, S2sHost& host, std::string local, std::string remote,
+                    asio::ip::tcp::endpoint endpoint, bool direct_tls,
+                    std::weak_ptr<Listener> listener);
+
+  void on_stream_open(const xml::Element& header) override;
+  void on_element(xml::Element element) override;
+  void on_stream_close() override;
+  void on_disconnected() override;
+  std::string log_name() const override;
+
+  void open_stream();
+  void start_tls_handshake(bool resume);
+  void handle_features(const xml::Element& features);
+  void authenticate(const xml::Element& features);
+  void start_dialback();
+  void become_ready(const char* method);
+
+  S2sHost& host_;
+  std::string local_;
+  std::string remote_;
+  asio::ip::tcp::endpoint endpoint_;
+  bool direct_tls_;
+  std::weak_ptr<Listener> listener_;
+  asio::steady_timer deadline_;
+  State state_ = State::connecting;
+  std::string remote_stream_id_;
+  bool certificate_valid_ = false;
+  std::string auth_method_;
+};
+
+}  // namespace herald::xmpp

@@ -1,0 +1,194 @@
+#include "xmpp/s2s_service.h"
+
+#include <stdexcept>
+
+#include "base/crypto.h"
+#include "base/encoding.h"
+#include "base/log.h"
+#include "xmpp/s2s_stream.h"
+
+namespace herald::xmpp {
+
+namespace {
+
+std::string lowercase(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return s;
+}
+
+std::vector<net::CertificateFiles> certificate_files(const S2sConfig& config) {
+  std::vector<net::CertificateFiles> files;
+  for (const auto& d : config.domains)
+    files.push_back({lowercase(d.name), d.cert_file, d.key_file});
+  return files;
+}
+
+}  // namespace
+
+asio::ip::tcp::endpoint parse_listen_endpoint(const std::string& text) {
+  std::string host;
+  std::string port;
+  if (!text.empty() && text.front() == '[') {
+    auto close = text.find("]:");
+    if (close == std::string::npos) throw std::invalid_argument("bad listen address: " + text);
+    host = text.substr(1, close - 1);
+    port = text.substr(close + 2);
+  } else {
+    auto colon = text.rfind(':');
+    if (colon == std::string::npos) throw std::invalid_argument("bad listen address: " + text);
+    host = text.substr(0, colon);
+    port = text.substr(colon + 1);
+  }
+  asio::error_code ec;
+  auto address = asio::ip::make_address(host, ec);
+  if (ec) throw std::invalid_argument("bad listen address: " + text);
+  unsigned long number = 0;
+  try {
+    size_t used = 0;
+    number = std::stoul(port, &used);
+    if (used != port.size() || number > 65535) throw std::invalid_argument("");
+  } catch (const std::exception&) {
+    throw std::invalid_argument("bad listen port: " + text);
+  }
+  return {address, static_cast<unsigned short>(number)};
+}
+
+S2sService::S2sService(asio::io_context& io, S2sConfig config, StanzaHandler& handler)
+    : io_(io),
+      config_(std::move(config)),
+      handler_(handler),
+      secret_(config_.dialback_secret.empty() ? hex_encode(random_bytes(32))
+                                              : config_.dialback_secret),
+      trust_(config_.extra_ca_file),
+      resolver_(io) {
+  auto files = certificate_files(config_);
+  server_tls_ = std::make_unique<net::ServerTls>(files);
+  for (const auto& f : files) {
+    served_.insert(f.domain);
+    client_tls_[f.domain] = net::make_client_context(&f);
+  }
+}
+
+S2sService::~S2sService() {
+  stop();
+  for (auto& [ptr, session] : inbound_) session->detach();
+}
+
+void S2sService::start() {
+  for (const auto& text : config_.listen) {
+    auto endpoint = parse_listen_endpoint(text);
+    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
+    asio::error_code ec;
+    acceptor->open(endpoint.protocol(), ec);
+    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
+    // Lets 0.0.0.0:P and [::]:P be listed together.
+    if (!ec && endpoint.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
+    if (!ec) acceptor->bind(endpoint, ec);
+    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
+    if (ec) throw std::runtime_error("s2s: cannot listen on " + text + ": " + ec.message());
+    auto bound = acceptor->local_endpoint(ec);
+    log::info("s2s: listening on {} port {}", bound.address().to_string(), bound.port());
+    acceptors_.push_back(std::move(acceptor));
+    accept(*acceptors_.back());
+  }
+}
+
+std::vector<asio::ip::tcp::endpoint> S2sService::local_endpoints() const {
+  std::vector<asio::ip::tcp::endpoint> out;
+  for (const auto& a : acceptors_) {
+    asio::error_code ec;
+    auto endpoint = a->local_endpoint(ec);
+    if (!ec) out.push_back(endpoint);
+  }
+  return out;
+}
+
+void S2sService::accept(asio::ip::tcp::acceptor& acceptor) {
+  auto session = S2sInbound::create(io_, server_tls_->context(), host());
+  acceptor.async_accept(session->tcp(), [this, &acceptor, session](const asio::error_code& ec) {
+    if (ec == asio::error::operation_aborted || stopped_) return;
+    if (!ec) {
+      log::debug("s2s: accepted a connection");
+      inbound_[session.get()] = session;
+      session->start();
+    } else {
+      log::warn("s2s: accept failed: {}", ec.message());
+    }
+    accept(acceptor);
+  });
+}
+
+bool S2sService::serves(std::string_view domain) const {
+  return served_.contains(domain);
+}
+
+asio::ssl::context& S2sService::client_tls(const std::string& local_domain) {
+  auto it = client_tls_.find(local_domain);
+  if (it == client_tls_.end()) return *client_tls_.begin()->second;
+  return *it->second;
+}
+
+void S2sService::send(xml::Element stanza) {
+  if (stopped_) return;
+  auto from = s2s::jid_domain(stanza.attr_or("from"));
+  auto to = s2s::jid_domain(stanza.attr_or("to"));
+  if (!from || !serves(*from) || !to) {
+    log::warn("s2s: dropping an outgoing <{}/> without a served 'from' or a valid 'to'",
+              stanza.name());
+    return;
+  }
+  if (serves(*to)) {
+    asio::post(
+        io_, [this, stanza = std::move(stanza)]() mutable { handler_.handle(std::move(stanza)); });
+    return;
+  }
+  outbound_for(*from, *to).send(std::move(stanza));
+}
+
+S2sOutbound& S2sService::outbound_for(const std::string& local, const std::string& remote) {
+  auto& slot = outbound_[{local, remote}];
+  if (!slot) slot = std::make_shared<S2sOutbound>(io_, host(), local, remote);
+  return *slot;
+}
+
+const S2sOutbound* S2sService::outbound(const std::string& local, const std::string& remote) const {
+  auto it = outbound_.find({local, remote});
+  return it == outbound_.end() ? nullptr : it->second.get();
+}
+
+void S2sService::deliver(xml::Element stanza) {
+  handler_.handle(std::move(stanza));
+}
+
+void S2sService::verify_dialback(const std::string& local, const std::string& remote,
+                                 const std::string& stream_id, const std::string& key,
+                                 std::function<void(bool)> done) {
+  if (stopped_) {
+    done(false);
+    return;
+  }
+  outbound_for(local, remote).verify(stream_id, key, std::move(done));
+}
+
+void S2sService::inbound_closed(S2sInbound* session) {
+  // Keep the object alive until the callback that reported this returns.
+  auto it = inbound_.find(session);
+  if (it == inbound_.end()) return;
+  asio::post(io_, [keep = it->second] {});
+  inbound_.erase(it);
+}
+
+void S2sService::stop() {
+  if (stopped_) return;
+  stopped_ = true;
+  for (auto& a : acceptors_) {
+    asio::error_code ignored;
+    a->close(ignored);
+  }
+  auto inbound = inbound_;
+  for (auto& [ptr, session] : inbound) session->close_stream();
+  for (auto& [key, out] : outbound_) out->stop();
+}
+
+}  // namespace herald::xmpp

@@ -1,0 +1,415 @@
+// Two (or three) S2sService instances on one io_context, talking over
+// loopback with a throwaway PKI made by the openssl CLI in a temp dir.
+#include "xmpp/s2s_service.h"
+
+#include <gtest/gtest.h>
+#include <stdlib.h>
+#include <sys/socket.h>
+
+#include <asio/ssl.hpp>
+#include <atomic>
+#include <chrono>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <functional>
+#include <thread>
+
+#include "base/encoding.h"
+#include "xml/serializer.h"
+
+namespace herald::xmpp {
+namespace {
+
+namespace fs = std::filesystem;
+using namespace std::chrono_literals;
+
+// --- throwaway PKI ---------------------------------------------------------
+
+struct Pki {
+  fs::path dir;
+  std::string path(const std::string& name) const { return (dir / name).string(); }
+};
+
+bool run(const std::string& command) {
+  return std::system((command + " >/dev/null 2>&1").c_str()) == 0;
+}
+
+const Pki& pki() {
+  static Pki* made = [] {
+    char tmpl[] = "/tmp/herald-s2s-pki-XXXXXX";
+    auto* p = new Pki{mkdtemp(tmpl)};
+    std::atexit([] {
+      std::error_code ignored;
+      fs::remove_all(pki().dir, ignored);
+    });
+    std::string d = p->dir.string();
+    std::string ec = "-newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes";
+    for (std::string ca : {"ca", "otherca"}) {
+      EXPECT_TRUE(run("openssl req -x509 " + ec + " -keyout " + d + "/" + ca + ".key -out " + d +
+                      "/" + ca + ".crt -days 2 -subj /CN=" + ca));
+    }
+    auto issue = [&](const std::string& name, const std::string& domain, const std::string& ca,
+                     const std::string& eku) {
+      std::ofstream(d + "/" + name + ".ext")
+          << "subjectAltName=DNS:" << domain << "\nextendedKeyUsage=" << eku << "\n";
+      EXPECT_TRUE(run("openssl req " + ec + " -keyout " + d + "/" + name + ".key -out " + d + "/" +
+                      name + ".csr -subj /CN=" + domain));
+      EXPECT_TRUE(run("openssl x509 -req -in " + d + "/" + name + ".csr -CA " + d + "/" + ca +
+                      ".crt -CAkey " + d + "/" + ca + ".key -CAcreateserial -out " + d + "/" +
+                      name + ".crt -days 2 -extfile " + d + "/" + name + ".ext"));
+    };
+    issue("a.test", "a.test", "ca", "serverAuth,clientAuth");
+    issue("b.test", "b.test", "ca", "serverAuth,clientAuth");
+    issue("c.test", "c.test", "ca", "serverAuth");  // like Let's Encrypt today
+    issue("a.test-untrusted", "a.test", "otherca", "serverAuth,clientAuth");
+    return p;
+  }();
+  return *made;
+}
+
+// --- helpers -----------------------------------------------------------------
+
+struct Recorder : StanzaHandler {
+  std::vector<xml::Element> stanzas;
+  void handle(xml::Element stanza) override { stanzas.push_back(std::move(stanza)); }
+};
+
+S2sConfig config_for(const std::string& domain, const std::string& cert_name,
+                     const std::string& listen = "127.0.0.1:0") {
+  S2sConfig c;
+  c.domains.push_back({domain, pki().path(cert_name + ".crt"), pki().path(cert_name + ".key")});
+  c.listen = {listen};
+  c.extra_ca_file = pki().path("ca.crt");
+  c.connect_timeout = 3s;
+  c.reconnect_backoff_initial = 0ms;
+  return c;
+}
+
+struct Node {
+  Node(asio::io_context& io, S2sConfig config) : service(io, std::move(config), handler) {
+    service.start();
+  }
+  uint16_t port() const { return service.local_endpoints().at(0).port(); }
+  Recorder handler;
+  S2sService service;
+};
+
+void link(Node& from, const std::string& to_domain, const Node& to, const std::string& host) {
+  from.service.set_route(to_domain, S2sRoute{host, to.port(), false});
+}
+
+bool run_until(asio::io_context& io, const std::function<bool()>& done,
+               std::chrono::milliseconds timeout = 4s) {
+  auto deadline = std::chrono::steady_clock::now() + timeout;
+  while (!done() && std::chrono::steady_clock::now() < deadline) {
+    if (io.stopped()) io.restart();
+    io.run_one_for(20ms);
+  }
+  return done();
+}
+
+void run_for(asio::io_context& io, std::chrono::milliseconds d) {
+  run_until(
+      io, [] { return false; }, d);
+}
+
+xml::Element message(const std::string& from, const std::string& to, const std::string& id) {
+  xml::Element m("message", "jabber:server");
+  m.set_attr("from", from).set_attr("to", to).set_attr("id", id);
+  return m;
+}
+
+// --- tests -------------------------------------------------------------------
+
+TEST(S2sService, ExternalBothWaysAndReplyOverOwnStream) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test"));
+  Node b(io, config_for("b.test", "b.test"));
+  link(a, "b.test", b, "127.0.0.1");
+  link(b, "a.test", a, "127.0.0.1");
+
+  xml::Element iq("iq", "jabber:server");
+  iq.set_attr("type", "set").set_attr("id", "push1").set_attr("from", "a.test");
+  iq.set_attr("to", "b.test").add_child("ping", "urn:xmpp:ping");
+  a.service.send(iq);
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  EXPECT_EQ(b.handler.stanzas[0].attr_or("id"), "push1");
+  EXPECT_TRUE(b.handler.stanzas[0].child("ping", "urn:xmpp:ping"));
+  EXPECT_EQ(a.service.outbound("a.test", "b.test")->auth_method(), "SASL EXTERNAL");
+
+  xml::Element reply("iq", "jabber:server");
+  reply.set_attr("type", "result").set_attr("id", "push1").set_attr("from", "b.test");
+  reply.set_attr("to", "a.test");
+  b.service.send(reply);
+  ASSERT_TRUE(run_until(io, [&] { return a.handler.stanzas.size() == 1; }));
+  EXPECT_EQ(a.handler.stanzas[0].attr_or("type"), "result");
+  // The reply travelled over b's own outbound stream, authenticated the same way.
+  ASSERT_NE(b.service.outbound("b.test", "a.test"), nullptr);
+  EXPECT_TRUE(b.service.outbound("b.test", "a.test")->ready());
+  EXPECT_EQ(b.service.outbound("b.test", "a.test")->auth_method(), "SASL EXTERNAL");
+}
+
+TEST(S2sService, ServerAuthOnlyCertificateIsAcceptedForExternal) {
+  asio::io_context io;
+  Node c(io, config_for("c.test", "c.test"));
+  Node b(io, config_for("b.test", "b.test"));
+  link(c, "b.test", b, "127.0.0.1");
+  c.service.send(message("c.test", "b.test", "m1"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  EXPECT_EQ(c.service.outbound("c.test", "b.test")->auth_method(), "SASL EXTERNAL");
+}
+
+TEST(S2sService, UntrustedCertificateFallsBackToDialback) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test-untrusted"));
+  Node b(io, config_for("b.test", "b.test"));
+  link(a, "b.test", b, "127.0.0.1");
+  link(b, "a.test", a, "127.0.0.1");  // b's db:verify goes this way
+  a.service.send(message("a.test", "b.test", "m1"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  EXPECT_EQ(a.service.outbound("a.test", "b.test")->auth_method(), "dialback");
+  EXPECT_EQ(b.handler.stanzas[0].attr_or("id"), "m1");
+}
+
+TEST(S2sService, UntrustedCertificateRefusedWhenValidCertificatesRequired) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test-untrusted"));
+  auto b_config = config_for("b.test", "b.test");
+  b_config.require_valid_certificates = true;
+  Node b(io, std::move(b_config));
+  link(a, "b.test", b, "127.0.0.1");
+  link(b, "a.test", a, "127.0.0.1");
+  a.service.send(message("a.test", "b.test", "m1"));
+  const S2sOutbound* out = a.service.outbound("a.test", "b.test");
+  ASSERT_TRUE(run_until(io, [&] { return !out->connecting() && out->queued() == 0; }));
+  run_for(io, 200ms);
+  EXPECT_TRUE(b.handler.stanzas.empty());
+  EXPECT_FALSE(out->ready());
+}
+
+TEST(S2sService, QueuesWhileConnectingAndDeliversInOrder) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test"));
+  Node b(io, config_for("b.test", "b.test"));
+  link(a, "b.test", b, "127.0.0.1");
+  for (int i = 0; i < 5; ++i) a.service.send(message("a.test", "b.test", std::to_string(i)));
+  EXPECT_EQ(a.service.outbound("a.test", "b.test")->queued(), 5u);
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 5; }));
+  for (int i = 0; i < 5; ++i) EXPECT_EQ(b.handler.stanzas[i].attr_or("id"), std::to_string(i));
+  a.service.send(message("a.test", "b.test", "direct"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 6; }));
+}
+
+TEST(S2sService, DeadPortDropsQueueAndNextSendRetries) {
+  asio::io_context io;
+  uint16_t dead_port;
+  {
+    asio::ip::tcp::acceptor probe(io, {asio::ip::make_address("127.0.0.1"), 0});
+    dead_port = probe.local_endpoint().port();
+  }
+  Node a(io, config_for("a.test", "a.test"));
+  a.service.set_route("b.test", S2sRoute{"127.0.0.1", dead_port, false});
+  a.service.send(message("a.test", "b.test", "lost1"));
+  a.service.send(message("a.test", "b.test", "lost2"));
+  const S2sOutbound* out = a.service.outbound("a.test", "b.test");
+  EXPECT_EQ(out->queued(), 2u);
+  ASSERT_TRUE(run_until(io, [&] { return !out->connecting() && out->queued() == 0; }));
+
+  Node b(io, config_for("b.test", "b.test"));
+  link(a, "b.test", b, "127.0.0.1");
+  a.service.send(message("a.test", "b.test", "after"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  EXPECT_EQ(b.handler.stanzas[0].attr_or("id"), "after");
+}
+
+TEST(S2sService, WorksOverIpv6) {
+  asio::io_context io;
+  {
+    asio::error_code ec;
+    asio::ip::tcp::acceptor probe(io);
+    probe.open(asio::ip::tcp::v6(), ec);
+    if (!ec) probe.bind({asio::ip::make_address("::1"), 0}, ec);
+    if (ec) GTEST_SKIP() << "no IPv6 loopback here";
+  }
+  Node a(io, config_for("a.test", "a.test", "[::1]:0"));
+  Node b(io, config_for("b.test", "b.test", "[::1]:0"));
+  EXPECT_TRUE(b.service.local_endpoints().at(0).address().is_v6());
+  link(a, "b.test", b, "::1");
+  link(b, "a.test", a, "::1");
+  a.service.send(message("a.test", "b.test", "v6"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  b.service.send(message("b.test", "a.test", "v6-back"));
+  ASSERT_TRUE(run_until(io, [&] { return a.handler.stanzas.size() == 1; }));
+}
+
+TEST(S2sService, PortInUseIsAClearError) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test"));
+  auto config = config_for("b.test", "b.test", "127.0.0.1:" + std::to_string(a.port()));
+  Recorder handler;
+  S2sService b(io, std::move(config), handler);
+  try {
+    b.start();
+    FAIL() << "start() should throw";
+  } catch (const std::runtime_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot listen on 127.0.0.1:"), std::string::npos);
+  }
+}
+
+// --- a hand-driven peer, for what a well-behaved service never sends ---------
+
+// Blocking client on its own thread and io_context; reads until `until`
+// appears in what it received (or 3 s pass) and returns all of it.
+class RawPeer {
+ public:
+  RawPeer(uint16_t port, const std::string& cert_name)
+      : tls_(client_context(cert_name)), socket_(io_, tls_) {
+    socket_.lowest_layer().connect({asio::ip::make_address("127.0.0.1"), port});
+    timeval tv{3, 0};
+    setsockopt(socket_.lowest_layer().native_handle(), SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+  }
+  static asio::ssl::context client_context(const std::string& cert_name) {
+    asio::ssl::context tls(asio::ssl::context::tls_client);
+    tls.use_certificate_chain_file(pki().path(cert_name + ".crt"));
+    tls.use_private_key_file(pki().path(cert_name + ".key"), asio::ssl::context::pem);
+    return tls;
+  }
+  void write(const std::string& s) {
+    if (tls_on_)
+      asio::write(socket_, asio::buffer(s));
+    else
+      asio::write(socket_.next_layer(), asio::buffer(s));
+  }
+  std::string read_until(const std::string& until) {
+    std::string got;
+    char buf[4096];
+    while (got.find(until) == std::string::npos) {
+      asio::error_code ec;
+      size_t n = tls_on_ ? socket_.read_some(asio::buffer(buf), ec)
+                         : socket_.next_layer().read_some(asio::buffer(buf), ec);
+      if (ec) break;
+      got.append(buf, n);
+    }
+    return got;
+  }
+  void start_tls() {
+    SSL_set_tlsext_host_name(socket_.native_handle(), "b.test");
+    socket_.handshake(asio::ssl::stream_base::client);
+    tls_on_ = true;
+  }
+
+ private:
+  asio::io_context io_;
+  asio::ssl::context tls_;
+  asio::ssl::stream<asio::ip::tcp::socket> socket_;
+  bool tls_on_ = false;
+};
+
+const std::string kHeader =
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+    "xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' "
+    "version='1.0' from='a.test' to='b.test'>";
+
+// Runs `peer_script` on a thread while the io_context serves `node`.
+std::string run_peer(asio::io_context& io, const std::function<std::string()>& peer_script) {
+  std::atomic<bool> done = false;
+  std::string result;
+  std::thread t([&] {
+    try {
+      result = peer_script();
+    } catch (const std::exception& e) {
+      result = std::string("exception: ") + e.what();
+    }
+    done = true;
+  });
+  run_until(
+      io, [&] { return done.load(); }, 8s);
+  t.join();
+  return result;
+}
+
+TEST(S2sInbound, StanzaBeforeAuthenticationIsNotAuthorized) {
+  asio::io_context io;
+  auto config = config_for("b.test", "b.test");
+  config.require_tls = false;  // so that the stanza is judged, not the missing TLS
+  Node b(io, std::move(config));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    peer.write(kHeader);
+    peer.read_until("</stream:features>");
+    peer.write("<message from='a.test' to='b.test' id='early'/>");
+    return peer.read_until("</stream:stream>");
+  });
+  EXPECT_NE(got.find("<not-authorized"), std::string::npos) << got;
+  EXPECT_TRUE(b.handler.stanzas.empty());
+}
+
+TEST(S2sInbound, StartTlsRequiredFirst) {
+  asio::io_context io;
+  Node b(io, config_for("b.test", "b.test"));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    peer.write(kHeader);
+    return peer.read_until("</stream:features>");
+  });
+  EXPECT_NE(got.find("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'><required/></starttls>"),
+            std::string::npos)
+      << got;
+  EXPECT_EQ(got.find("urn:xmpp:features:dialback"), std::string::npos) << got;
+}
+
+TEST(S2sInbound, SpoofedFromOnAuthenticatedStreamIsAStreamError) {
+  asio::io_context io;
+  Node b(io, config_for("b.test", "b.test"));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    peer.write(kHeader);
+    peer.read_until("</stream:features>");
+    peer.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    peer.read_until("<proceed");
+    peer.start_tls();
+    peer.write(kHeader);
+    std::string features = peer.read_until("</stream:features>");
+    if (features.find("EXTERNAL") == std::string::npos) return "no EXTERNAL: " + features;
+    peer.write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
+               base64_encode("a.test") + "</auth>");
+    std::string success = peer.read_until("<success");
+    if (success.find("<success") == std::string::npos) return "no success: " + success;
+    peer.write(kHeader);
+    peer.read_until("</stream:features>");
+    peer.write("<message from='a.test' to='b.test' id='fine'/>");
+    peer.write("<message from='evil.test' to='b.test' id='spoofed'/>");
+    return peer.read_until("</stream:stream>");
+  });
+  EXPECT_NE(got.find("<invalid-from"), std::string::npos) << got;
+  ASSERT_EQ(b.handler.stanzas.size(), 1u);
+  EXPECT_EQ(b.handler.stanzas[0].attr_or("id"), "fine");
+}
+
+TEST(S2sInbound, ExternalRefusedForAnotherDomainThenDialbackOnSameStream) {
+  asio::io_context io;
+  Node b(io, config_for("b.test", "b.test"));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    peer.write(kHeader);
+    peer.read_until("</stream:features>");
+    peer.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    peer.read_until("<proceed");
+    peer.start_tls();
+    peer.write(kHeader);
+    peer.read_until("</stream:features>");
+    peer.write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
+               base64_encode("c.test") + "</auth>");
+    std::string failure = peer.read_until("</failure>");
+    // Prosody's fallback: dialback on the same stream, with a certificate
+    // valid for the domain (accepted without a verify round trip).
+    peer.write("<db:result from='a.test' to='b.test'>somekey</db:result>");
+    return failure + peer.read_until("type='valid'");
+  });
+  EXPECT_NE(got.find("<not-authorized/>"), std::string::npos) << got;
+  EXPECT_NE(got.find("type='valid'"), std::string::npos) << got;
+}
+
+}  // namespace
+}  // namespace herald::xmpp
