@@ -1,0 +1,13 @@
+#!/usr/bin/env bash
+# The README's second command: installs what is missing, builds, and runs the
+# whole test suite (unit tests and the integration tests with real Prosody,
+# apns-sim and Herald), in parallel.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+BUILD_DIR=${BUILD_DIR:-build}
+JOBS=${JOBS:-$(nproc)}
+
+bash scripts/install-deps.sh
+cmake -S . -B "$BUILD_DIR" -G Ninja -DCMAKE_BUILD_TYPE=${BUILD_TYPE:-RelWithDebInfo} ${CMAKE_EXTRA_ARGS:-} >/dev/null
+ninja -C "$BUILD_DIR" -j"$JOBS"
+ctest --test-dir "$BUILD_DIR" -j"$JOBS" --output-on-failure ${CTEST_ARGS:-}

@@ -1,0 +1,226 @@
+#include "app/config.h"
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <stdexcept>
+#include <toml++/toml.h>
+
+namespace herald::app {
+namespace {
+
+[[noreturn]] void fail(std::string_view key, std::string_view problem) {
+  throw std::runtime_error("configuration: " + std::string(key) + ": " + std::string(problem));
+}
+
+class Reader {
+ public:
+  Reader(const toml::table& table, std::string prefix, std::string base_dir)
+      : table_(table), prefix_(std::move(prefix)), base_dir_(std::move(base_dir)) {}
+
+  std::string key(std::string_view k) const { return prefix_.empty() ? std::string(k) : prefix_ + "." + std::string(k); }
+
+  void string(std::string_view k, std::string& out) const {
+    if (auto node = table_.get(k)) {
+      auto v = node->value<std::string>();
+      if (!v) fail(key(k), "must be a string");
+      out = *v;
+    }
+  }
+  void path(std::string_view k, std::string& out) const {
+    string(k, out);
+    if (!out.empty() && std::filesystem::path(out).is_relative())
+      out = (std::filesystem::path(base_dir_) / out).lexically_normal().string();
+  }
+  void boolean(std::string_view k, bool& out) const {
+    if (auto node = table_.get(k)) {
+      auto v = node->value<bool>();
+      if (!v) fail(key(k), "must be true or false");
+      out = *v;
+    }
+  }
+  void seconds(std::string_view k, std::chrono::seconds& out, int64_t min, int64_t max) const {
+    if (auto node = table_.get(k)) {
+      auto v = node->value<int64_t>();
+      if (!v) fail(key(k), "must be a whole number of seconds");
+      if (*v < min || *v > max)
+        fail(key(k), "must be between " + std::to_string(min) + " and " + std::to_string(max));
+      out = std::chrono::seconds(*v);
+    }
+  }
+  void size(std::string_view k, size_t& out, int64_t min, int64_t max) const {
+    if (auto node = table_.get(k)) {
+      auto v = node->value<int64_t>();
+      if (!v || *v < min || *v > max)
+        fail(key(k), "must be a number between " + std::to_string(min) + " and " + std::to_string(max));
+      out = size_t(*v);
+    }
+  }
+  void strings(std::string_view k, std::vector<std::string>& out) const {
+    if (auto node = table_.get(k)) {
+      auto* array = node->as_array();
+      if (!array) fail(key(k), "must be a list of strings");
+      out.clear();
+      for (auto& item : *array) {
+        auto v = item.value<std::string>();
+        if (!v) fail(key(k), "must be a list of strings");
+        out.push_back(*v);
+      }
+    }
+  }
+  const toml::table* table(std::string_view k) const {
+    auto node = table_.get(k);
+    if (!node) return nullptr;
+    if (!node->as_table()) fail(key(k), "must be a table");
+    return node->as_table();
+  }
+  void reject_unknown(std::initializer_list<std::string_view> known) const {
+    for (auto& [k, v] : table_) {
+      bool ok = false;
+      for (auto name : known) ok = ok || k.str() == name;
+      if (!ok) fail(key(k.str()), "unknown key (see docs/configuration.md)");
+    }
+  }
+
+ private:
+  const toml::table& table_;
+  std::string prefix_;
+  std::string base_dir_;
+};
+
+ApnsModule read_apns_module(const toml::table& t, const std::string& prefix, const std::string& base) {
+  Reader r(t, prefix, base);
+  r.reject_unknown({"name", "service", "topic", "environment", "endpoint", "ca_file", "team_id", "key_id",
+                    "key_file", "push_type", "expiration", "collapse_id", "alert_title", "alert_body"});
+  ApnsModule m;
+  r.string("name", m.name);
+  if (m.name.empty()) fail(r.key("name"), "every module needs a name");
+  r.string("topic", m.topic);
+  if (m.topic.empty()) fail(r.key("topic"), "the APNs topic (the app's bundle id) is required");
+  std::string environment = "production";
+  r.string("environment", environment);
+  if (environment != "production" && environment != "sandbox")
+    fail(r.key("environment"), "must be \"production\" or \"sandbox\"");
+  m.sandbox = environment == "sandbox";
+  r.string("endpoint", m.endpoint);
+  r.path("ca_file", m.ca_file);
+  r.string("team_id", m.team_id);
+  r.string("key_id", m.key_id);
+  r.path("key_file", m.key_file);
+  if (m.team_id.empty() || m.key_id.empty() || m.key_file.empty())
+    fail(prefix, "team_id, key_id and key_file are required for token authentication");
+  r.string("push_type", m.push_type);
+  if (m.push_type != "alert" && m.push_type != "background" && m.push_type != "voip")
+    fail(r.key("push_type"), "must be \"alert\", \"background\" or \"voip\"");
+  r.seconds("expiration", m.expiration, 0, 365 * 24 * 3600);
+  std::string collapse;
+  r.string("collapse_id", collapse);
+  if (collapse.size() > 64) fail(r.key("collapse_id"), "APNs allows at most 64 bytes");
+  if (!collapse.empty()) m.collapse_id = collapse;
+  r.string("alert_title", m.alert_title);
+  r.string("alert_body", m.alert_body);
+  return m;
+}
+
+}  // namespace
+
+Config parse_config(std::string_view toml_text, const std::string& base_dir) {
+  toml::table root;
+  try {
+    root = toml::parse(toml_text);
+  } catch (const toml::parse_error& e) {
+    std::ostringstream msg;
+    msg << "configuration: line " << e.source().begin.line << ": " << e.description();
+    throw std::runtime_error(msg.str());
+  }
+  Config c;
+  Reader top(root, "", base_dir);
+  top.reject_unknown({"server", "s2s", "push"});
+
+  if (auto* t = top.table("server")) {
+    Reader r(*t, "server", base_dir);
+    r.reject_unknown({"domain", "region", "log_level", "log_file", "data_dir"});
+    r.string("domain", c.domain);
+    r.string("region", c.region);
+    r.string("log_level", c.log_level);
+    if (c.log_level != "debug" && c.log_level != "info" && c.log_level != "warn" && c.log_level != "error")
+      fail("server.log_level", "must be debug, info, warn or error");
+    r.path("log_file", c.log_file);
+    r.path("data_dir", c.data_dir);
+  }
+  if (c.domain.empty()) fail("server.domain", "the push domain is required");
+
+  if (auto* t = top.table("s2s")) {
+    Reader r(*t, "s2s", base_dir);
+    r.reject_unknown({"listen", "certificate", "key", "ca_file", "require_tls", "require_valid_certificates",
+                      "dialback_secret", "routes", "idle_timeout", "connect_timeout", "max_stanza_bytes",
+                      "max_queued_stanzas"});
+    r.strings("listen", c.listen);
+    r.path("certificate", c.certificate);
+    r.path("key", c.key);
+    r.path("ca_file", c.ca_file);
+    r.boolean("require_tls", c.require_tls);
+    r.boolean("require_valid_certificates", c.require_valid_certificates);
+    r.string("dialback_secret", c.dialback_secret);
+    r.seconds("idle_timeout", c.idle_timeout, 5, 24 * 3600);
+    r.seconds("connect_timeout", c.connect_timeout, 1, 300);
+    r.size("max_stanza_bytes", c.max_stanza_bytes, 4096, 16 * 1024 * 1024);
+    r.size("max_queued_stanzas", c.max_queued_stanzas, 1, 1000000);
+    if (auto* routes = r.table("routes")) {
+      for (auto& [domain, target] : *routes) {
+        auto v = target.value<std::string>();
+        if (!v || v->find(':') == std::string::npos)
+          fail("s2s.routes." + std::string(domain.str()), "must be \"host:port\"");
+        c.routes[std::string(domain.str())] = *v;
+      }
+    }
+  }
+  if (c.certificate.empty() || c.key.empty())
+    fail("s2s.certificate", "a certificate and key for the push domain are required (TLS is mandatory)");
+
+  if (auto* t = top.table("push")) {
+    Reader r(*t, "push", base_dir);
+    r.reject_unknown({"default_module", "rate_limit_window", "tombstone_lifetime", "bad_token_trust_window",
+                      "module"});
+    std::string def;
+    r.string("default_module", def);
+    if (!def.empty()) c.default_module = def;
+    r.seconds("rate_limit_window", c.rate_limit_window, 0, 3600);
+    r.seconds("tombstone_lifetime", c.tombstone_lifetime, 60, 3650L * 24 * 3600);
+    r.seconds("bad_token_trust_window", c.bad_token_trust_window, 60, 30L * 24 * 3600);
+    if (auto node = t->get("module")) {
+      auto* modules = node->as_array();
+      if (!modules) fail("push.module", "must be an array of tables ([[push.module]])");
+      for (size_t i = 0; i < modules->size(); ++i) {
+        auto* mt = (*modules)[i].as_table();
+        std::string prefix = "push.module[" + std::to_string(i) + "]";
+        if (!mt) fail(prefix, "must be a table");
+        std::string service = "apns";
+        Reader(*mt, prefix, base_dir).string("service", service);
+        if (service != "apns") fail(prefix + ".service", "only \"apns\" is supported so far");
+        ApnsModule m = read_apns_module(*mt, prefix, base_dir);
+        for (auto& other : c.apns_modules)
+          if (other.name == m.name) fail(prefix + ".name", "duplicate module name \"" + m.name + "\"");
+        c.apns_modules.push_back(std::move(m));
+      }
+    }
+  }
+  if (c.apns_modules.empty()) fail("push.module", "at least one push module is required");
+  if (c.default_module) {
+    bool found = false;
+    for (auto& m : c.apns_modules) found = found || m.name == *c.default_module;
+    if (!found) fail("push.default_module", "names no configured module");
+  }
+  return c;
+}
+
+Config load_config(const std::string& path) {
+  std::ifstream in(path);
+  if (!in) throw std::runtime_error("configuration: cannot read " + path);
+  std::stringstream text;
+  text << in.rdbuf();
+  auto base = std::filesystem::absolute(path).parent_path().string();
+  return parse_config(text.str(), base);
+}
+
+}  // namespace herald::app

@@ -1,0 +1,137 @@
+#include "app/server.h"
+
+#include <filesystem>
+#include <stdexcept>
+
+#include "base/log.h"
+#include "push/apns/apns_upstream.h"
+#include "push/app_server.h"
+#include "push/tombstones.h"
+#include "store/sqlite_store.h"
+#include "xmpp/s2s_service.h"
+
+namespace herald::app {
+namespace {
+
+// The s2s transport needs a handler before the app server exists, and the
+// app server needs the transport as its sender: this breaks the cycle.
+class Forwarder : public xmpp::StanzaHandler {
+ public:
+  void handle(xml::Element stanza) override {
+    if (target) target->handle(std::move(stanza));
+  }
+  xmpp::StanzaHandler* target = nullptr;
+};
+
+xmpp::S2sRoute parse_route(const std::string& domain, const std::string& text) {
+  auto colon = text.rfind(':');
+  xmpp::S2sRoute route;
+  route.host = text.substr(0, colon);
+  if (route.host.size() > 2 && route.host.front() == '[' && route.host.back() == ']')
+    route.host = route.host.substr(1, route.host.size() - 2);
+  int port = 0;
+  try {
+    port = std::stoi(text.substr(colon + 1));
+  } catch (const std::exception&) {
+  }
+  if (route.host.empty() || port <= 0 || port > 65535)
+    throw std::runtime_error("configuration: s2s.routes." + domain + ": must be \"host:port\"");
+  route.port = uint16_t(port);
+  return route;
+}
+
+xmpp::S2sConfig s2s_config(const Config& c) {
+  xmpp::S2sConfig s;
+  s.domains.push_back({c.domain, c.certificate, c.key});
+  s.listen = c.listen;
+  for (const auto& [domain, target] : c.routes) s.routes[domain] = parse_route(domain, target);
+  s.extra_ca_file = c.ca_file;
+  s.require_tls = c.require_tls;
+  s.require_valid_certificates = c.require_valid_certificates;
+  s.dialback_secret = c.dialback_secret;
+  s.limits.max_stanza_bytes = c.max_stanza_bytes;
+  s.connect_timeout = c.connect_timeout;
+  s.idle_timeout = c.idle_timeout;
+  s.max_queued_stanzas = c.max_queued_stanzas;
+  return s;
+}
+
+push::apns::ApnsModuleSettings apns_settings(const ApnsModule& m) {
+  push::apns::ApnsModuleSettings s;
+  s.topic = m.topic;
+  s.host = m.sandbox ? "api.sandbox.push.apple.com" : "api.push.apple.com";
+  if (!m.endpoint.empty()) {
+    auto colon = m.endpoint.rfind(':');
+    if (colon == std::string::npos)
+      throw std::runtime_error("configuration: module " + m.name + ": endpoint must be host:port");
+    s.host = m.endpoint.substr(0, colon);
+    s.port = uint16_t(std::stoi(m.endpoint.substr(colon + 1)));
+  }
+  using PushType = push::apns::ApnsModuleSettings::PushType;
+  s.push_type = m.push_type == "background" ? PushType::background
+                : m.push_type == "voip"     ? PushType::voip
+                                            : PushType::alert;
+  s.alert_title = m.alert_title;
+  s.alert_body = m.alert_body;
+  s.expiration = m.expiration;
+  s.collapse_id = m.collapse_id;
+  return s;
+}
+
+}  // namespace
+
+struct Server::Parts {
+  Forwarder forwarder;
+  std::unique_ptr<store::SqliteStore> store;
+  std::unique_ptr<push::Tombstones> tombstones;
+  std::unique_ptr<xmpp::S2sService> s2s;
+  std::unique_ptr<push::AppServer> app_server;
+};
+
+Server::Server(asio::io_context& io, const Config& config) : parts_(std::make_unique<Parts>()) {
+  std::filesystem::create_directories(config.data_dir);
+  std::string db_path = (std::filesystem::path(config.data_dir) / "herald.sqlite").string();
+  std::string error;
+  parts_->store = store::SqliteStore::open(db_path, &error);
+  if (!parts_->store) throw std::runtime_error("store: " + db_path + ": " + error);
+  parts_->tombstones = std::make_unique<push::Tombstones>(*parts_->store);
+
+  std::vector<push::PushModuleConfig> modules;
+  for (const ApnsModule& m : config.apns_modules) {
+    std::shared_ptr<push::apns::JwtSigner> signer;
+    try {
+      signer = push::apns::JwtSigner::from_file(m.key_file, m.key_id, m.team_id);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("module " + m.name + ": " + e.what());
+    }
+    push::PushModuleConfig module;
+    module.name = m.name;
+    module.kind = push::UpstreamKind::apns;
+    module.is_default = config.default_module && *config.default_module == m.name;
+    module.upstream =
+        std::make_shared<push::apns::ApnsUpstream>(io, apns_settings(m), signer, m.ca_file);
+    modules.push_back(std::move(module));
+  }
+
+  parts_->s2s = std::make_unique<xmpp::S2sService>(io, s2s_config(config), parts_->forwarder);
+  push::AppServerOptions options;
+  options.rate_limit.window = config.rate_limit_window;
+  options.tombstone_lifetime = config.tombstone_lifetime;
+  options.recent_success_period = config.bad_token_trust_window;
+  parts_->app_server = std::make_unique<push::AppServer>(io, config.domain, *parts_->s2s,
+                                                         std::move(modules), *parts_->tombstones,
+                                                         options);
+  parts_->forwarder.target = parts_->app_server.get();
+}
+
+Server::~Server() = default;
+
+void Server::start() {
+  parts_->s2s->start();
+  for (const auto& endpoint : parts_->s2s->local_endpoints())
+    log::info("s2s listening on {}:{}", endpoint.address().to_string(), endpoint.port());
+}
+
+void Server::stop() { parts_->s2s->stop(); }
+
+}  // namespace herald::app

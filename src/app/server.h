@@ -1,0 +1,31 @@
+// One Herald process: builds every component from a Config and connects them
+// (s2s transport ⇄ push app server → APNs upstreams; SQLite for tombstones).
+// Construction does everything that can fail on bad configuration (files,
+// keys, certificates) and throws std::runtime_error with a clear message;
+// start() binds the listeners. Single-threaded on the given io_context.
+#pragma once
+
+#include <asio.hpp>
+#include <memory>
+
+#include "app/config.h"
+
+namespace herald::app {
+
+class Server {
+ public:
+  Server(asio::io_context& io, const Config& config);
+  ~Server();
+  Server(const Server&) = delete;
+  Server& operator=(const Server&) = delete;
+
+  void start();
+  // Closes every stream; the io_context then runs out of work.
+  void stop();
+
+ private:
+  struct Parts;
+  std::unique_ptr<Parts> parts_;
+};
+
+}  // namespace herald::app
