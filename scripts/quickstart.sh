@@ -26,7 +26,8 @@ if [ ! -f "$STATE/pki/ca.crt" ]; then
     openssl req -x509 $ec -keyout ca.key -out ca.crt -days 30 -subj "/CN=Herald quickstart CA" 2>/dev/null
     for d in push.localhost publisher.localhost apns.localhost; do
       openssl req $ec -keyout $d.key -out $d.csr -subj "/CN=$d" 2>/dev/null
-      printf 'subjectAltName=DNS:%s\nextendedKeyUsage=serverAuth,clientAuth\n' $d > $d.ext
+      san="DNS:$d"; [ $d = apns.localhost ] && san="$san,IP:127.0.0.1"
+      printf 'subjectAltName=%s\nextendedKeyUsage=serverAuth,clientAuth\n' "$san" > $d.ext
       openssl x509 -req -in $d.csr -CA ca.crt -CAkey ca.key -CAcreateserial -out $d.crt -days 30 \
         -extfile $d.ext 2>/dev/null
     done

@@ -128,8 +128,6 @@ Server::~Server() = default;
 
 void Server::start() {
   parts_->s2s->start();
-  for (const auto& endpoint : parts_->s2s->local_endpoints())
-    log::info("s2s listening on {}:{}", endpoint.address().to_string(), endpoint.port());
 }
 
 void Server::stop() { parts_->s2s->stop(); }

@@ -59,6 +59,17 @@ def wait_tcp(host, port, timeout, proc=None, what="server"):
     raise RuntimeError("%s: %s:%d not listening after %s s" % (what, host, port, timeout))
 
 
+async def await_for(predicate, timeout, what):
+    """wait_for for coroutines: yields to the event loop (slixmpp needs it to send)."""
+    end = time.monotonic() + timeout
+    while time.monotonic() < end:
+        value = predicate()
+        if value:
+            return value
+        await asyncio.sleep(0.05)
+    raise AssertionError("timed out after %s s waiting for %s" % (timeout, what))
+
+
 def wait_for(predicate, timeout, what):
     end = time.monotonic() + timeout
     while time.monotonic() < end:
@@ -79,11 +90,12 @@ class Pki:
         run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
              "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=Herald test CA"], cwd=d)
 
-    def issue(self, domain, eku="serverAuth,clientAuth"):
+    def issue(self, domain, eku="serverAuth,clientAuth", ip=None):
         run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
              "-keyout", domain + ".key", "-out", domain + ".csr", "-subj", "/CN=" + domain], cwd=self.d)
         with open(os.path.join(self.d, domain + ".ext"), "w") as f:
-            f.write("subjectAltName=DNS:%s\nextendedKeyUsage=%s\n" % (domain, eku))
+            san = "DNS:%s" % domain + (",IP:%s" % ip if ip else "")
+            f.write("subjectAltName=%s\nextendedKeyUsage=%s\n" % (san, eku))
         run(["openssl", "x509", "-req", "-in", domain + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
              "-CAcreateserial", "-out", domain + ".crt", "-days", "2", "-extfile", domain + ".ext"], cwd=self.d)
         return os.path.join(self.d, domain + ".crt"), os.path.join(self.d, domain + ".key")
@@ -160,7 +172,7 @@ class ApnsSim:
     def __init__(self, procs, binary, d, pki, topics, team_id="TEAM123456", key_id="KEY1234567"):
         self.d = d
         self.team_id, self.key_id = team_id, key_id
-        cert, key = pki.issue("apns.localhost", eku="serverAuth")
+        cert, key = pki.issue("apns.localhost", eku="serverAuth", ip="127.0.0.1")
         self.p8, self.pub = pki.apns_auth_key()
         self.record = os.path.join(d, "requests.jsonl")
         self.dead = os.path.join(d, "dead-tokens")

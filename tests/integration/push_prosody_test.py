@@ -41,9 +41,9 @@ async def scenario(herald, sim, prosody, ca):
 
     # 1. A message to a sleeping user wakes the app through APNs exactly once.
     sender.send_message(mto=alice, mbody="canary-%s" % secrets.token_hex(4), mtype="chat")
-    reqs = harness.wait_for(lambda: [r for r in sim.requests() if r["token"] == live_token], 15,
+    reqs = await harness.await_for(lambda: [r for r in sim.requests() if r["token"] == live_token], 15,
                             "apns-sim to receive the push")
-    harness.wait_for(lambda: result_replies(prosody), 10, "Prosody to receive Herald's result")
+    await harness.await_for(lambda: result_replies(prosody), 10, "Prosody to receive Herald's result")
     await asyncio.sleep(1.0)  # anything extra would arrive by now
     reqs = [r for r in sim.requests() if r["token"] == live_token]
     assert len(reqs) == 1, "expected exactly one APNs request, got %d" % len(reqs)
@@ -70,11 +70,11 @@ async def scenario(herald, sim, prosody, ca):
                                 % dead_token + r"[^']*': error count for this identifier is now at (\d+)",
                                 prosody.log_text())
     sender.send_message(mto=carol, mbody="first", mtype="chat")
-    harness.wait_for(lambda: errors() == ["1"], 15, "Prosody to count Herald's first cancel")
+    await harness.await_for(lambda: errors() == ["1"], 15, "Prosody to count Herald's first cancel")
     dead_reqs = [r for r in sim.requests() if r["token"] == dead_token]
     assert len(dead_reqs) == 1 and dead_reqs[0]["status"] == 410, dead_reqs
     sender.send_message(mto=carol, mbody="second", mtype="chat")
-    harness.wait_for(lambda: errors() == ["1", "2"], 15, "Prosody to count Herald's second cancel")
+    await harness.await_for(lambda: errors() == ["1", "2"], 15, "Prosody to count Herald's second cancel")
     await asyncio.sleep(0.5)
     assert len([r for r in sim.requests() if r["token"] == dead_token]) == 1, \
         "Herald must refuse a known-dead token without calling APNs again"
