@@ -1,0 +1,339 @@
+#include "push/app_server.h"
+
+#include "base/log.h"
+#include "push/publish.h"
+#include "push/reply_policy.h"
+#include "xmpp/iq.h"
+
+namespace herald::push {
+
+namespace {
+
+constexpr std::string_view kDiscoInfoNs = "http://jabber.org/protocol/disco#info";
+constexpr std::string_view kPingNs = "urn:xmpp:ping";
+
+// The domain part of a JID: what may be logged at info level.
+std::string domain_of(std::string_view jid) {
+  if (auto slash = jid.find('/'); slash != std::string_view::npos) jid = jid.substr(0, slash);
+  if (auto at = jid.find('@'); at != std::string_view::npos) jid = jid.substr(at + 1);
+  return std::string(jid);
+}
+
+std::string outcome_name(const ReplyPlan& plan, UpstreamStatus status) {
+  return plan.success ? "delivered" : to_string(status);
+}
+
+}  // namespace
+
+struct AppServer::Held {
+  explicit Held(asio::io_context& io) : timer(io) {}
+  std::string token;
+  std::string module_name;
+  std::string from_domain;
+  bool important = false;
+  asio::steady_timer timer;
+};
+
+// One publish sent upstream and not yet answered.
+struct AppServer::Pending {
+  explicit Pending(asio::io_context& io) : timer(io) {}
+  xml::Element envelope;  // the request without payload, to build the reply
+  std::string from_domain;
+  bool answered = false;
+  asio::steady_timer timer;  // reply_timeout
+};
+
+AppServer::AppServer(asio::io_context& io, std::string domain, xmpp::StanzaSender& sender,
+                     std::vector<PushModuleConfig> modules, Tombstones& tombstones,
+                     AppServerOptions options)
+    : io_(io),
+      domain_(std::move(domain)),
+      sender_(sender),
+      tombstones_(tombstones),
+      options_(options),
+      limiter_(options.rate_limit),
+      self_(std::make_shared<AppServer*>(this)) {
+  for (auto& m : modules) {
+    if (!m.upstream) {
+      log::error("push module {} has no upstream: ignored", m.name);
+      continue;
+    }
+    if (m.is_default) {
+      if (default_module_)
+        log::warn("push module {}: a second default module, ignored", m.name);
+      else
+        default_module_ = m.name;
+    }
+    std::string name = m.name;
+    modules_.emplace(std::move(name), Module{std::move(m), std::nullopt});
+  }
+}
+
+AppServer::~AppServer() {
+  // Pending timers see the weak pointer expire and do nothing.
+  self_.reset();
+}
+
+bool AppServer::addressed_to_domain(const xml::Element& iq) const {
+  const std::string* to = iq.attr("to");
+  return !to || *to == domain_;
+}
+
+void AppServer::handle(xml::Element stanza) {
+  if (stanza.name() != "iq") return;  // messages and presences: nothing to do
+  std::string_view type = stanza.attr_or("type");
+  if (type == "result" || type == "error") return;  // never answer an answer
+  if (type == "get") {
+    handle_get(stanza);
+  } else if (type == "set" && is_publish(stanza)) {
+    handle_publish(stanza);
+  } else if (type == "set") {
+    ++counters_.unsupported;
+    sender_.send(xmpp::make_error(stanza, xmpp::ErrorType::cancel, "service-unavailable"));
+  } else {
+    sender_.send(xmpp::make_error(stanza, xmpp::ErrorType::modify, "bad-request"));
+  }
+}
+
+void AppServer::handle_get(const xml::Element& iq) {
+  const xml::Element* disco = iq.child("query", kDiscoInfoNs);
+  if (disco && addressed_to_domain(iq) && !disco->attr("node")) {
+    ++counters_.disco_info;
+    xml::Element reply = xmpp::make_result(iq);
+    xml::Element& query = reply.add_child("query", std::string(kDiscoInfoNs));
+    query.add_child("identity", std::string(kDiscoInfoNs))
+        .set_attr("category", "pubsub")
+        .set_attr("type", "push");
+    // TODO(v1): add http://jabber.org/protocol/commands when v1 registration is on.
+    for (const char* feature : {"urn:xmpp:push:0", "urn:xmpp:ping", kDiscoInfoNs.data()})
+      query.add_child("feature", std::string(kDiscoInfoNs)).set_attr("var", feature);
+    sender_.send(std::move(reply));
+    return;
+  }
+  if (iq.child("ping", kPingNs) && addressed_to_domain(iq)) {
+    ++counters_.pings;
+    log::debug("ping from {}", iq.attr_or("from"));
+    sender_.send(xmpp::make_result(iq));
+    return;
+  }
+  ++counters_.unsupported;
+  sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "service-unavailable"));
+}
+
+AppServer::Module* AppServer::find_module(const std::optional<std::string>& name) {
+  const std::optional<std::string>& wanted = name ? name : default_module_;
+  if (!wanted) return nullptr;
+  auto it = modules_.find(*wanted);
+  return it == modules_.end() ? nullptr : &it->second;
+}
+
+void AppServer::handle_publish(const xml::Element& iq) {
+  ++counters_.publishes;
+  const std::string from_domain = domain_of(iq.attr_or("from"));
+  auto parsed = parse_publish(iq);
+  if (auto* error = std::get_if<PublishError>(&parsed)) {
+    ++counters_.bad_request;
+    log::info("publish from {}: bad-request ({})", from_domain, error->text);
+    sender_.send(xmpp::make_error(iq, xmpp::ErrorType::modify, "bad-request", error->text));
+    return;
+  }
+  const Publish& publish = std::get<Publish>(parsed);
+  const std::string fp = log::fingerprint(publish.node);
+
+  // v1 publishes name a registration node, not a module; Herald has no v1
+  // registrations yet, so every v1 node is unknown: permanent.
+  // TODO(v1): look the node up, check the secret in constant time.
+  if (publish.v1()) {
+    ++counters_.v1_refused;
+    log::info("publish from {} module - outcome v1-unknown-node token {}", from_domain, fp);
+    sender_.send(
+        xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found", "unknown v1 registration"));
+    return;
+  }
+
+  Module* module = find_module(publish.push_module);
+  if (!module) {
+    // Transient on purpose: a configuration edit must not wipe registrations.
+    ++counters_.unknown_module;
+    log::info("publish from {} module {} outcome unknown-module token {}", from_domain,
+              publish.push_module.value_or("-"), fp);
+    sender_.send(xmpp::make_error(iq, xmpp::ErrorType::wait, "internal-server-error",
+                                  "unknown push module"));
+    return;
+  }
+  const std::string& module_name = module->config.name;
+
+  if (!module->config.upstream->token_plausible(publish.node)) {
+    ++counters_.bad_request;
+    log::info("publish from {} module {} outcome implausible-token token {}", from_domain,
+              module_name, fp);
+    sender_.send(xmpp::make_error(iq, xmpp::ErrorType::modify, "bad-request",
+                                  "not a device token for this push module"));
+    return;
+  }
+
+  if (tombstones_.is_dead(publish.node, std::chrono::system_clock::now())) {
+    ++counters_.tombstoned;
+    log::info("publish from {} module {} outcome tombstoned token {}", from_domain, module_name,
+              fp);
+    sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found",
+                                  "device token unregistered"));
+    return;
+  }
+
+  PushJob job{publish.node, publish.important};
+  RateVerdict verdict = limiter_.check(publish.node, std::chrono::steady_clock::now());
+  switch (verdict.decision) {
+    case RateDecision::send_now:
+      send_now(iq, from_domain, *module, std::move(job));
+      return;
+    case RateDecision::hold:
+      ++counters_.held;
+      log::info("publish from {} module {} outcome held token {}", from_domain, module_name, fp);
+      hold(from_domain, module_name, std::move(job), verdict.send_at);
+      break;
+    case RateDecision::absorb:
+      ++counters_.absorbed;
+      log::info("publish from {} module {} outcome absorbed token {}", from_domain, module_name,
+                fp);
+      if (auto it = held_.find(publish.node); it != held_.end())
+        it->second->important = it->second->important || publish.important;
+      break;
+  }
+  // Coalesced pushes are accepted: answered with a result, never an error.
+  sender_.send(xmpp::make_result(iq));
+}
+
+ReplyPlan AppServer::apply_outcome(Module& module, const std::string& token,
+                                   const UpstreamResult& result) {
+  auto now = std::chrono::steady_clock::now();
+  bool recent = module.last_success && now - *module.last_success < options_.recent_success_period;
+  ReplyPlan plan = plan_reply(result.status, recent);
+  switch (result.status) {
+    case UpstreamStatus::delivered:
+      ++counters_.delivered;
+      module.last_success = now;
+      break;
+    case UpstreamStatus::token_dead:
+      ++counters_.token_dead;
+      break;
+    case UpstreamStatus::token_invalid:
+      ++counters_.token_invalid;
+      break;
+    default:
+      ++counters_.upstream_error;
+      break;
+  }
+  if (plan.bury)
+    tombstones_.bury(token, std::chrono::system_clock::now() + options_.tombstone_lifetime);
+  if (plan.suspect_environment_mixup) {
+    log::warn(
+        "push module {}: device token refused ({}) and no delivery succeeded recently: "
+        "sandbox/production mix-up? token kept",
+        module.config.name, result.reason);
+  }
+  return plan;
+}
+
+void AppServer::send_now(const xml::Element& iq, const std::string& from_domain, Module& module,
+                         PushJob job) {
+  auto pending = std::make_shared<Pending>(io_);
+  pending->envelope = xml::Element(iq.name(), iq.ns());
+  pending->envelope.mutable_attributes() = iq.attributes();
+  if (!iq.attr("to")) pending->envelope.set_attr("to", domain_);
+  pending->from_domain = from_domain;
+
+  std::weak_ptr<AppServer*> weak = self_;
+  const std::string fp = log::fingerprint(job.token);
+  pending->timer.expires_after(options_.reply_timeout);
+  pending->timer.async_wait(
+      [weak, pending, module_name = module.config.name, fp](const std::error_code& ec) {
+        if (ec || weak.expired() || pending->answered) return;
+        AppServer& self = **weak.lock();
+        pending->answered = true;
+        ++self.counters_.timed_out;
+        log::info("publish from {} module {} outcome timeout token {}", pending->from_domain,
+                  module_name, fp);
+        self.sender_.send(xmpp::make_error(pending->envelope, xmpp::ErrorType::wait,
+                                           "internal-server-error", "push service did not answer"));
+      });
+
+  std::string token = job.token;
+  Module* m = &module;  // modules_ never changes after construction
+  m->config.upstream->send(
+      job, [weak, pending, m, token = std::move(token), fp](UpstreamResult result) {
+        auto locked = weak.lock();
+        if (!locked) return;
+        AppServer& self = **locked;
+        ReplyPlan plan = self.apply_outcome(*m, token, result);
+        if (pending->answered) {
+          // Already answered `wait` on timeout; the outcome still counts.
+          log::debug("late outcome {} for {}", to_string(result.status), fp);
+          return;
+        }
+        pending->answered = true;
+        pending->timer.cancel();
+        log::info("publish from {} module {} outcome {} token {}", pending->from_domain,
+                  m->config.name, outcome_name(plan, result.status), fp);
+        if (plan.success) {
+          self.sender_.send(xmpp::make_result(pending->envelope));
+        } else {
+          self.sender_.send(
+              xmpp::make_error(pending->envelope, plan.error_type, plan.condition, plan.text));
+        }
+      });
+}
+
+void AppServer::hold(const std::string& from_domain, const std::string& module_name, PushJob job,
+                     std::chrono::steady_clock::time_point send_at) {
+  auto& slot = held_[job.token];
+  if (slot) {
+    // Only after the rate limiter evicted a held token: keep the one timer.
+    slot->important = slot->important || job.important;
+    return;
+  }
+  slot = std::make_unique<Held>(io_);
+  slot->token = job.token;
+  slot->module_name = module_name;
+  slot->from_domain = from_domain;
+  slot->important = job.important;
+  std::weak_ptr<AppServer*> weak = self_;
+  slot->timer.expires_at(send_at);
+  slot->timer.async_wait([weak, token = job.token](const std::error_code& ec) {
+    auto locked = weak.lock();
+    if (ec || !locked) return;
+    (*locked)->send_held(token);
+  });
+}
+
+void AppServer::send_held(const std::string& token) {
+  auto it = held_.find(token);
+  if (it == held_.end()) return;
+  std::unique_ptr<Held> held = std::move(it->second);
+  held_.erase(it);
+  limiter_.release(token, std::chrono::steady_clock::now());
+
+  const std::string fp = log::fingerprint(token);
+  // The push sent at the window's start may have shown the token dead.
+  if (tombstones_.is_dead(token, std::chrono::system_clock::now())) {
+    ++counters_.tombstoned;
+    log::info("held push from {} module {} outcome tombstoned token {}", held->from_domain,
+              held->module_name, fp);
+    return;
+  }
+  auto mod = modules_.find(held->module_name);
+  if (mod == modules_.end()) return;
+  Module* m = &mod->second;
+  std::weak_ptr<AppServer*> weak = self_;
+  m->config.upstream->send(
+      PushJob{token, held->important},
+      [weak, m, token, fp, from_domain = held->from_domain](UpstreamResult result) {
+        auto locked = weak.lock();
+        if (!locked) return;
+        ReplyPlan plan = (*locked)->apply_outcome(*m, token, result);
+        log::info("held push from {} module {} outcome {} token {}", from_domain, m->config.name,
+                  outcome_name(plan, result.status), fp);
+      });
+}
+
+}  // namespace herald::push

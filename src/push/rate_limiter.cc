@@ -1,0 +1,65 @@
+#include "push/rate_limiter.h"
+
+#include "base/crypto.h"
+
+namespace herald::push {
+
+RateLimiter::RateLimiter(RateLimitConfig config) : config_(config), hash_key_(random_bytes(32)) {
+  if (config_.max_entries == 0) config_.max_entries = 1;
+}
+
+std::string RateLimiter::key_of(std::string_view token) const {
+  // 16 bytes of HMAC-SHA-256: collisions are negligible at any real size.
+  return hmac_sha256(hash_key_, token).substr(0, 16);
+}
+
+void RateLimiter::start_window(const std::string& key, TimePoint now) {
+  auto it = entries_.find(key);
+  if (it == entries_.end()) {
+    expire(now);
+    while (entries_.size() >= config_.max_entries) {
+      entries_.erase(order_.front());
+      order_.pop_front();
+    }
+    order_.push_back(key);
+    entries_.emplace(key, Entry{now, false, std::prev(order_.end())});
+    return;
+  }
+  it->second.window_start = now;
+  it->second.held = false;
+  order_.splice(order_.end(), order_, it->second.order);
+}
+
+// Drops entries whose window is over, oldest first. A held entry stops the
+// sweep: it is released (and moved to the back) at its window's end anyway.
+void RateLimiter::expire(TimePoint now) {
+  while (!order_.empty()) {
+    auto it = entries_.find(order_.front());
+    if (it->second.held || now < it->second.window_start + config_.window) break;
+    entries_.erase(it);
+    order_.pop_front();
+  }
+}
+
+RateVerdict RateLimiter::check(std::string_view token, TimePoint now) {
+  std::string key = key_of(token);
+  auto it = entries_.find(key);
+  if (it != entries_.end()) {
+    Entry& e = it->second;
+    // Held: the caller still owes the held push, whatever the clock says.
+    if (e.held) return {RateDecision::absorb};
+    TimePoint end = e.window_start + config_.window;
+    if (now < end) {
+      e.held = true;
+      return {RateDecision::hold, end};
+    }
+  }
+  start_window(key, now);
+  return {RateDecision::send_now};
+}
+
+void RateLimiter::release(std::string_view token, TimePoint now) {
+  start_window(key_of(token), now);
+}
+
+}  // namespace herald::push
