@@ -1,5 +1,7 @@
 #include "app/config.h"
 
+#include "base/host_port.h"
+
 #include <filesystem>
 #include <fstream>
 #include <sstream>
@@ -169,7 +171,7 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
     if (auto* routes = r.table("routes")) {
       for (auto& [domain, target] : *routes) {
         auto v = target.value<std::string>();
-        if (!v || v->find(':') == std::string::npos)
+        if (!v || !parse_host_port(*v))
           fail("s2s.routes." + std::string(domain.str()), "must be \"host:port\"");
         c.routes[std::string(domain.str())] = *v;
       }

@@ -14,8 +14,11 @@ int main(int argc, char** argv) {
                "Configuration reference: docs/configuration.md"};
   std::string config_path;
   bool check_only = false;
+  std::string clear_token;
   cli.add_option("-c,--config", config_path, "TOML configuration file")->required();
   cli.add_flag("--check-config", check_only, "load and check the configuration, then exit");
+  cli.add_option("--clear-tombstone", clear_token,
+                 "forget that APNs reported this device token dead, then exit");
   CLI11_PARSE(cli, argc, argv);
 
   herald::app::Config config;
@@ -28,6 +31,19 @@ int main(int argc, char** argv) {
   herald::log::Options log_options;
   herald::log::parse_level(config.log_level, &log_options.level);
   log_options.file = config.log_file;
+
+  if (!clear_token.empty()) {
+    try {
+      bool found = herald::app::clear_tombstone(config, clear_token);
+      std::cout << (found ? "tombstone cleared for token " : "no tombstone for token ")
+                << herald::log::fingerprint(clear_token)
+                << (found ? " (restart Herald for a running process to forget it)\n" : "\n");
+      return found ? 0 : 1;
+    } catch (const std::exception& e) {
+      std::cerr << "herald: " << e.what() << "\n";
+      return 1;
+    }
+  }
 
   try {
     herald::log::init(log_options);

@@ -3,6 +3,7 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include "base/host_port.h"
 #include "base/log.h"
 #include "push/apns/apns_upstream.h"
 #include "push/app_server.h"
@@ -24,19 +25,12 @@ class Forwarder : public xmpp::StanzaHandler {
 };
 
 xmpp::S2sRoute parse_route(const std::string& domain, const std::string& text) {
-  auto colon = text.rfind(':');
-  xmpp::S2sRoute route;
-  route.host = text.substr(0, colon);
-  if (route.host.size() > 2 && route.host.front() == '[' && route.host.back() == ']')
-    route.host = route.host.substr(1, route.host.size() - 2);
-  int port = 0;
-  try {
-    port = std::stoi(text.substr(colon + 1));
-  } catch (const std::exception&) {
-  }
-  if (route.host.empty() || port <= 0 || port > 65535)
+  auto host_port = parse_host_port(text);
+  if (!host_port || host_port->port == 0)
     throw std::runtime_error("configuration: s2s.routes." + domain + ": must be \"host:port\"");
-  route.port = uint16_t(port);
+  xmpp::S2sRoute route;
+  route.host = host_port->host;
+  route.port = host_port->port;
   return route;
 }
 
@@ -61,11 +55,11 @@ push::apns::ApnsModuleSettings apns_settings(const ApnsModule& m) {
   s.topic = m.topic;
   s.host = m.sandbox ? "api.sandbox.push.apple.com" : "api.push.apple.com";
   if (!m.endpoint.empty()) {
-    auto colon = m.endpoint.rfind(':');
-    if (colon == std::string::npos)
+    auto host_port = parse_host_port(m.endpoint);
+    if (!host_port || host_port->port == 0)
       throw std::runtime_error("configuration: module " + m.name + ": endpoint must be host:port");
-    s.host = m.endpoint.substr(0, colon);
-    s.port = uint16_t(std::stoi(m.endpoint.substr(colon + 1)));
+    s.host = host_port->host;
+    s.port = host_port->port;
   }
   using PushType = push::apns::ApnsModuleSettings::PushType;
   s.push_type = m.push_type == "background" ? PushType::background
@@ -81,14 +75,31 @@ push::apns::ApnsModuleSettings apns_settings(const ApnsModule& m) {
 }  // namespace
 
 struct Server::Parts {
+  explicit Parts(asio::io_context& io) : purge_timer(io) {}
+  void schedule_purge();
+
   Forwarder forwarder;
+  asio::steady_timer purge_timer;
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<push::Tombstones> tombstones;
   std::unique_ptr<xmpp::S2sService> s2s;
   std::unique_ptr<push::AppServer> app_server;
 };
 
-Server::Server(asio::io_context& io, const Config& config) : parts_(std::make_unique<Parts>()) {
+// Expired tombstones leave memory and disk once an hour, so a dead token's
+// hash is kept no longer than its lifetime (PRIVACY.md: keep as little as
+// possible, as short as possible).
+void Server::Parts::schedule_purge() {
+  purge_timer.expires_after(std::chrono::hours(1));
+  purge_timer.async_wait([this](std::error_code ec) {
+    if (ec) return;
+    tombstones->purge_expired(std::chrono::system_clock::now());
+    schedule_purge();
+  });
+}
+
+Server::Server(asio::io_context& io, const Config& config)
+    : parts_(std::make_unique<Parts>(io)) {
   std::filesystem::create_directories(config.data_dir);
   std::string db_path = (std::filesystem::path(config.data_dir) / "herald.sqlite").string();
   std::string error;
@@ -127,9 +138,23 @@ Server::Server(asio::io_context& io, const Config& config) : parts_(std::make_un
 Server::~Server() = default;
 
 void Server::start() {
+  parts_->tombstones->purge_expired(std::chrono::system_clock::now());
+  parts_->schedule_purge();
   parts_->s2s->start();
 }
 
-void Server::stop() { parts_->s2s->stop(); }
+void Server::stop() {
+  parts_->purge_timer.cancel();
+  parts_->s2s->stop();
+}
+
+bool clear_tombstone(const Config& config, const std::string& token) {
+  std::string db_path = (std::filesystem::path(config.data_dir) / "herald.sqlite").string();
+  std::string error;
+  auto store = store::SqliteStore::open(db_path, &error);
+  if (!store) throw std::runtime_error("store: " + db_path + ": " + error);
+  push::Tombstones tombstones(*store);
+  return tombstones.clear(token);
+}
 
 }  // namespace herald::app

@@ -28,4 +28,9 @@ class Server {
   std::unique_ptr<Parts> parts_;
 };
 
+// Removes the tombstone of one token from the database (for a token buried by
+// mistake). Returns whether there was one. A running Herald keeps its loaded
+// copy until restarted.
+bool clear_tombstone(const Config& config, const std::string& token);
+
 }  // namespace herald::app

@@ -1,5 +1,7 @@
 #include "xmpp/s2s_service.h"
 
+#include "base/host_port.h"
+
 #include <stdexcept>
 
 #include "base/crypto.h"
@@ -27,31 +29,12 @@ std::vector<net::CertificateFiles> certificate_files(const S2sConfig& config) {
 }  // namespace
 
 asio::ip::tcp::endpoint parse_listen_endpoint(const std::string& text) {
-  std::string host;
-  std::string port;
-  if (!text.empty() && text.front() == '[') {
-    auto close = text.find("]:");
-    if (close == std::string::npos) throw std::invalid_argument("bad listen address: " + text);
-    host = text.substr(1, close - 1);
-    port = text.substr(close + 2);
-  } else {
-    auto colon = text.rfind(':');
-    if (colon == std::string::npos) throw std::invalid_argument("bad listen address: " + text);
-    host = text.substr(0, colon);
-    port = text.substr(colon + 1);
-  }
+  auto host_port = parse_host_port(text);
+  if (!host_port) throw std::invalid_argument("bad listen address: " + text);
   asio::error_code ec;
-  auto address = asio::ip::make_address(host, ec);
+  auto address = asio::ip::make_address(host_port->host, ec);
   if (ec) throw std::invalid_argument("bad listen address: " + text);
-  unsigned long number = 0;
-  try {
-    size_t used = 0;
-    number = std::stoul(port, &used);
-    if (used != port.size() || number > 65535) throw std::invalid_argument("");
-  } catch (const std::exception&) {
-    throw std::invalid_argument("bad listen port: " + text);
-  }
-  return {address, static_cast<unsigned short>(number)};
+  return {address, host_port->port};
 }
 
 S2sService::S2sService(asio::io_context& io, S2sConfig config, StanzaHandler& handler)

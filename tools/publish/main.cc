@@ -10,6 +10,7 @@
 
 #include "base/crypto.h"
 #include "base/encoding.h"
+#include "base/host_port.h"
 #include "base/log.h"
 #include "xml/serializer.h"
 #include "xmpp/s2s_service.h"
@@ -64,13 +65,9 @@ class ReplyWaiter : public herald::xmpp::StanzaHandler {
 };
 
 herald::xmpp::S2sRoute parse_route(const std::string& text) {
-  auto colon = text.rfind(':');
-  if (colon == std::string::npos) throw std::invalid_argument("route must be host:port: " + text);
-  herald::xmpp::S2sRoute r;
-  r.host = text.substr(0, colon);
-  if (r.host.size() > 2 && r.host.front() == '[') r.host = r.host.substr(1, r.host.size() - 2);
-  r.port = uint16_t(std::stoi(text.substr(colon + 1)));
-  return r;
+  auto host_port = herald::parse_host_port(text);
+  if (!host_port) throw std::invalid_argument("route must be host:port: " + text);
+  return {host_port->host, host_port->port};
 }
 
 }  // namespace
