@@ -18,6 +18,7 @@ BUILD_DEPS=(
 TEST_PEERS=(
   openssl curl prosody prosody-modules lua-unbound
   python3 python3-slixmpp python3-jwt python3-cryptography
+  ejabberd dnsmasq-base libnss-wrapper
 )
 
 missing=()
@@ -30,10 +31,13 @@ if [ ${#missing[@]} -eq 0 ]; then
 fi
 echo "install-deps: installing ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
+# Peers such as prosody and ejabberd start a system-wide instance on install,
+# listening on 0.0.0.0:5222/5269, which would collide with the tests' own
+# instances. policy-rc.d (Debian's mechanism for this) keeps them from starting.
+if [ "$(id -u)" -eq 0 ] && [ ! -e /usr/sbin/policy-rc.d ]; then
+  printf '#!/bin/sh\nexit 101\n' > /usr/sbin/policy-rc.d
+  chmod +x /usr/sbin/policy-rc.d
+  trap 'rm -f /usr/sbin/policy-rc.d' EXIT
+fi
 $SUDO apt-get update -qq
 $SUDO apt-get install -y -qq --no-install-recommends "${missing[@]}"
-# The Debian prosody package starts a system instance; tests run their own.
-if command -v systemctl >/dev/null 2>&1 && systemctl is-active --quiet prosody 2>/dev/null; then
-  $SUDO systemctl stop prosody || true
-fi
-if [ -x /etc/init.d/prosody ]; then $SUDO /etc/init.d/prosody stop >/dev/null 2>&1 || true; fi

@@ -43,7 +43,7 @@ def free_loopback_ip(ports=(5222, 5269)):
                 s.close()
         if ok:
             return ip
-    raise RuntimeError("no free loopback address found")
+    raise RuntimeError("no free loopback address with ports %s (is a system XMPP server listening on 0.0.0.0?)" % (ports,))
 
 
 def wait_tcp(host, port, timeout, proc=None, what="server"):
