@@ -16,6 +16,7 @@
 #include "apns-sim/recorder.h"
 #include "apns-sim/server.h"
 #include "apns-sim/simulator.h"
+#include "apns-sim/token_behaviour.h"
 #include "base/encoding.h"
 #include "base/log.h"
 
@@ -75,6 +76,8 @@ int main(int argc, char** argv) {
   bool no_token_update_limit = false;
   std::vector<std::string> fail_tokens;
   std::vector<std::string> fail_rates;
+  std::vector<std::string> token_specs;
+  uint32_t goaway_after = 0;
   uint64_t seed = 1;
   std::string log_level = "info";
 
@@ -106,6 +109,12 @@ int main(int argc, char** argv) {
                  "refuse or goaway");
   app.add_option("--fail-rate", fail_rates,
                  "KIND=FRACTION: fail that fraction of valid requests with KIND");
+  app.add_option("--token", token_specs,
+                 "TOKEN=BEHAVIOUR (repeat): ok, dead[@MS], slow:N, 429, 500, 503, reset, refuse, "
+                 "goaway or STATUS:Reason (e.g. 400:BadDeviceToken); see token_behaviour.h");
+  app.add_option("--goaway-after", goaway_after,
+                 "send GOAWAY on a connection after answering this many requests (0: never)")
+      ->capture_default_str();
   app.add_option("--seed", seed, "seed for --fail-rate draws")->capture_default_str();
   app.add_option("--log-level", log_level, "debug logs every request to stderr")
       ->capture_default_str();
@@ -144,6 +153,13 @@ int main(int argc, char** argv) {
     faults.add_rate(*kind, fraction);
   }
 
+  TokenBehaviours behaviours;
+  for (const std::string& spec : token_specs) {
+    auto parsed = parse_token_behaviour(spec);
+    if (!parsed) return fail("bad --token " + spec);
+    behaviours[parsed->first] = parsed->second;
+  }
+
   std::unique_ptr<DeadTokens> dead_tokens;
   if (!dead_tokens_file.empty()) dead_tokens = std::make_unique<DeadTokens>(dead_tokens_file);
   std::unique_ptr<Recorder> recorder;
@@ -155,13 +171,15 @@ int main(int argc, char** argv) {
   ValidatorConfig validator;
   validator.topics.insert(topics.begin(), topics.end());
   Simulator simulator(std::move(validator), dead_tokens.get(), faults.empty() ? nullptr : &faults);
+  simulator.set_token_behaviours(std::move(behaviours));
 
   server_options.connection.max_concurrent_streams = max_streams;
   server_options.connection.one_stream_until_authenticated = one_stream_until_auth;
   server_options.connection.limit_token_updates = !no_token_update_limit;
+  server_options.connection.goaway_after_requests = goaway_after;
 
   asio::io_context io(1);
-  Server server(io, server_options, *verifier, simulator, recorder.get());
+  Server server(io, server_options, verifier.get(), simulator, recorder.get());
   if (!server.start(&error)) return fail(error);
 
   asio::signal_set signals(io, SIGINT, SIGTERM);

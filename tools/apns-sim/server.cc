@@ -1,104 +1,117 @@
 #include "apns-sim/server.h"
 
-#include <openssl/ssl.h>
+#include <chrono>
 
-#include <cstring>
-#include <vector>
-
+#include "apns-sim/provider_auth.h"
 #include "base/log.h"
 
 namespace herald::apns_sim {
 namespace {
 
-// APNs speaks only HTTP/2: pick "h2" or fail the handshake.
-int select_h2(SSL*, const unsigned char** out, unsigned char* out_length, const unsigned char* in,
-              unsigned int in_length, void*) {
-  for (unsigned int i = 0; i < in_length;) {
-    unsigned int length = in[i];
-    if (i + 1 + length > in_length) break;
-    if (length == 2 && std::memcmp(in + i + 1, "h2", 2) == 0) {
-      *out = in + i + 1;
-      *out_length = 2;
-      return SSL_TLSEXT_ERR_OK;
-    }
-    i += 1 + length;
+int64_t now_ms() {
+  using namespace std::chrono;
+  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
+}
+
+sim::H2Fault to_h2_fault(FaultKind kind) {
+  switch (kind) {
+    case FaultKind::kResetStream:
+      return sim::H2Fault::kResetStream;
+    case FaultKind::kRefuseStream:
+      return sim::H2Fault::kRefuseStream;
+    case FaultKind::kGoaway:
+      return sim::H2Fault::kGoaway;
+    default:
+      return sim::H2Fault::kNone;
   }
-  return SSL_TLSEXT_ERR_ALERT_FATAL;
+}
+
+sim::ServerOptions h2_options(const ServerOptions& options) {
+  sim::ServerOptions h2;
+  h2.host = options.host;
+  h2.port = options.port;
+  h2.tls.cert_file = options.cert_file;
+  h2.tls.key_file = options.key_file;
+  h2.tls.client_ca_file = options.client_ca_file;
+  h2.connection.log_name = "apns-sim";
+  h2.connection.initial_concurrent_streams = options.connection.one_stream_until_authenticated
+                                                 ? 1
+                                                 : options.connection.max_concurrent_streams;
+  return h2;
 }
 
 }  // namespace
 
-Server::Server(asio::io_context& io, ServerOptions options, const JwtVerifier& verifier,
+// One per connection: the connection's provider-token state lives here.
+class ApnsHandler : public sim::ConnectionHandler {
+ public:
+  ApnsHandler(Server& server, const JwtVerifier& verifier)
+      : server_(server),
+        options_(server.options_.connection),
+        auth_(verifier, options_.limit_token_updates) {}
+
+  void on_request(const sim::H2Request& h2, sim::Reply reply) override {
+    Request request;
+    request.method = h2.method;
+    request.path = h2.path;
+    request.headers = h2.headers;
+    request.body = h2.body;
+    request.body_size = h2.body_size;
+    int64_t now = now_ms();
+    Outcome outcome = server_.simulator_.handle(request, auth_, now);
+    ServerStats& stats = server_.stats_;
+    ++stats.requests;
+    if (outcome.verdict.ok() && outcome.transport_fault == FaultKind::kNone) ++stats.accepted;
+    stats.max_open_streams = std::max(stats.max_open_streams, h2.open_streams);
+    if (h2.open_streams > h2.announced_concurrent_streams) ++stats.stream_limit_violations;
+    if (server_.observer_) server_.observer_(request, outcome);
+    if (server_.recorder_ != nullptr) {
+      server_.recorder_->write(record_line(request, outcome, now, h2.connection_id, h2.stream_id));
+    }
+    if (spdlog::should_log(spdlog::level::debug)) {  // fingerprint() hashes; skip when off
+      log::debug("apns-sim: connection {} stream {} token {} -> {} {}", h2.connection_id,
+                 h2.stream_id, log::fingerprint(outcome.token), outcome.verdict.status,
+                 outcome.verdict.reason);
+    }
+    sim::H2Response response;
+    response.fault = to_h2_fault(outcome.transport_fault);
+    response.status = outcome.verdict.status;
+    response.headers.emplace_back("apns-id", outcome.apns_id);
+    response.body = error_body(outcome.verdict);
+    if (!response.body.empty()) response.headers.emplace_back("content-type", "application/json");
+    if (options_.one_stream_until_authenticated && auth_.authenticated()) {
+      response.raise_concurrent_streams = options_.max_concurrent_streams;
+    }
+    if (options_.goaway_after_requests > 0 && ++answered_ == options_.goaway_after_requests) {
+      response.goaway_after = true;
+    }
+    if (outcome.delay_ms <= 0) {
+      reply(std::move(response));
+      return;
+    }
+    auto timer = std::make_shared<asio::steady_timer>(server_.io_,
+                                                      std::chrono::milliseconds(outcome.delay_ms));
+    timer->async_wait([timer, reply = std::move(reply), response = std::move(response)](
+                          std::error_code) mutable { reply(std::move(response)); });
+  }
+
+ private:
+  Server& server_;
+  const ConnectionOptions& options_;
+  ProviderAuth auth_;
+  uint32_t answered_ = 0;
+};
+
+Server::Server(asio::io_context& io, ServerOptions options, const JwtVerifier* verifier,
                Simulator& simulator, Recorder* recorder)
     : io_(io),
       options_(std::move(options)),
       verifier_(verifier),
       simulator_(simulator),
       recorder_(recorder),
-      tls_(asio::ssl::context::tls_server),
-      acceptor_(io) {}
+      server_(io, h2_options(options_),
+              [this](uint64_t) { return std::make_unique<ApnsHandler>(*this, *verifier_); }) {}
 
-bool Server::start(std::string* error) {
-  std::error_code ec;
-  tls_.set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
-                   asio::ssl::context::no_sslv3 | asio::ssl::context::single_dh_use);
-  SSL_CTX_set_min_proto_version(tls_.native_handle(), TLS1_2_VERSION);
-  SSL_CTX_set_alpn_select_cb(tls_.native_handle(), select_h2, nullptr);
-  tls_.use_certificate_chain_file(options_.cert_file, ec);
-  if (!ec) tls_.use_private_key_file(options_.key_file, asio::ssl::context::pem, ec);
-  if (ec) {
-    *error = "cannot load certificate/key: " + ec.message();
-    return false;
-  }
-  auto address = asio::ip::make_address(options_.host, ec);
-  if (ec) {
-    *error = "bad listen address " + options_.host;
-    return false;
-  }
-  asio::ip::tcp::endpoint endpoint(address, options_.port);
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    *error = "cannot listen on " + options_.host + ":" + std::to_string(options_.port) + ": " +
-             ec.message();
-    return false;
-  }
-  port_ = acceptor_.local_endpoint().port();
-  accept();
-  return true;
-}
-
-void Server::accept() {
-  acceptor_.async_accept([this](std::error_code ec, asio::ip::tcp::socket socket) {
-    if (!acceptor_.is_open()) return;
-    if (ec) {
-      log::warn("apns-sim: accept failed: {}", ec.message());
-    } else {
-      std::error_code ignored;
-      socket.set_option(asio::ip::tcp::no_delay(true), ignored);
-      uint64_t id = next_id_++;
-      auto connection = std::make_shared<H2Connection>(
-          H2Connection::TlsStream(std::move(socket), tls_), id, options_.connection, verifier_,
-          simulator_, recorder_, [this](uint64_t closed) { connections_.erase(closed); });
-      connections_[id] = connection;
-      connection->start();
-    }
-    accept();
-  });
-}
-
-void Server::stop() {
-  std::error_code ignored;
-  acceptor_.close(ignored);
-  // close() calls back into connections_.erase, so walk a copy.
-  std::vector<std::shared_ptr<H2Connection>> live;
-  for (auto& [id, weak] : connections_) {
-    if (auto connection = weak.lock()) live.push_back(std::move(connection));
-  }
-  for (auto& connection : live) connection->close();
-  connections_.clear();
-}
+bool Server::start(std::string* error) { return server_.start(error); }
 
 }  // namespace herald::apns_sim

@@ -33,6 +33,16 @@ Verdict Simulator::decide(const Request& request, ProviderAuth& auth, int64_t no
   if (count_header(request, "authorization", &authorization) > 0) presented = authorization;
   if (Verdict v = auth.check(presented, now_ms / 1000); !v.ok()) return v;
   if (Verdict v = check_notification(request, config_); !v.ok()) return v;
+  if (auto it = behaviours_.find(outcome->token); it != behaviours_.end()) {
+    const TokenBehaviour& b = it->second;
+    outcome->delay_ms = b.delay_ms;
+    if (b.dead_now) return Verdict{410, "Unregistered", now_ms};
+    if (b.fault != FaultKind::kNone) {
+      outcome->transport_fault = b.fault;
+      return Verdict{0, "", {}};
+    }
+    if (b.verdict) return *b.verdict;
+  }
   if (faults_ != nullptr) {
     FaultKind fault = faults_->pick(outcome->token);
     if (auto verdict = fault_verdict(fault)) return *verdict;

@@ -1,6 +1,7 @@
 // Decides APNs' answer to one request. The order of the checks: route (405,
 // 404, 400 token), duplicate headers, provider token (403/429), notification
-// headers and payload (400/413), injected faults, dead tokens (410). Apple
+// headers and payload (400/413), per-token behaviours, injected faults,
+// dead tokens (410). Apple
 // does not document its order; this one lets a test trigger each reason
 // alone. Holds no network state: the connection passes its ProviderAuth.
 #pragma once
@@ -13,6 +14,7 @@
 #include "apns-sim/provider_auth.h"
 #include "apns-sim/request.h"
 #include "apns-sim/request_validator.h"
+#include "apns-sim/token_behaviour.h"
 
 namespace herald::apns_sim {
 
@@ -23,6 +25,7 @@ struct Outcome {
   // kResetStream / kRefuseStream / kGoaway: the connection answers with that
   // event instead of an HTTP response, and verdict.status is 0.
   FaultKind transport_fault = FaultKind::kNone;
+  int64_t delay_ms = 0;  // answer this much later (TokenBehaviour slow:N)
 };
 
 // A random (version 4) UUID in lowercase canonical form.
@@ -35,6 +38,9 @@ class Simulator {
       : config_(std::move(config)), dead_tokens_(dead_tokens), faults_(faults) {}
 
   Outcome handle(const Request& request, ProviderAuth& auth, int64_t now_ms);
+  // Per-token behaviours, applied after authentication and validation and
+  // before injected faults and dead tokens. Replaces earlier ones.
+  void set_token_behaviours(TokenBehaviours behaviours) { behaviours_ = std::move(behaviours); }
 
  private:
   Verdict decide(const Request& request, ProviderAuth& auth, int64_t now_ms, Outcome* outcome);
@@ -42,6 +48,7 @@ class Simulator {
   ValidatorConfig config_;
   DeadTokens* dead_tokens_;
   FaultInjector* faults_;
+  TokenBehaviours behaviours_;
 };
 
 }  // namespace herald::apns_sim

@@ -1,16 +1,14 @@
-#include "apns-sim/h2_connection.h"
+#include "sim-common/h2_connection.h"
 
-#include <chrono>
+#include <openssl/ssl.h>
+#include <openssl/x509.h>
+
+#include <algorithm>
 
 #include "base/log.h"
 
-namespace herald::apns_sim {
+namespace herald::sim {
 namespace {
-
-int64_t now_ms() {
-  using namespace std::chrono;
-  return duration_cast<milliseconds>(system_clock::now().time_since_epoch()).count();
-}
 
 nghttp2_nv header(const std::string& name, const std::string& value) {
   return {reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
@@ -20,13 +18,22 @@ nghttp2_nv header(const std::string& name, const std::string& value) {
 
 }  // namespace
 
+std::string ClientCertificate::first(std::string_view name) const {
+  for (const auto& [key, value] : subject) {
+    if (key == name) return value;
+  }
+  return "";
+}
+
 // nghttp2's C callbacks, forwarding to the connection in user_data.
 struct H2Callbacks {
   static H2Connection& self(void* user_data) { return *static_cast<H2Connection*>(user_data); }
 
   static int on_begin_headers(nghttp2_session*, const nghttp2_frame* frame, void* user_data) {
     if (frame->hd.type == NGHTTP2_HEADERS && frame->headers.cat == NGHTTP2_HCAT_REQUEST) {
-      self(user_data).streams_[frame->hd.stream_id] = std::make_unique<H2Connection::Stream>();
+      H2Connection& connection = self(user_data);
+      connection.streams_[frame->hd.stream_id] = std::make_unique<H2Connection::Stream>();
+      ++connection.open_streams_;
     }
     return 0;
   }
@@ -37,13 +44,15 @@ struct H2Callbacks {
     auto& streams = self(user_data).streams_;
     auto it = streams.find(frame->hd.stream_id);
     if (it == streams.end()) return 0;
-    Request& request = it->second->request;
+    H2Request& request = it->second->request;
     std::string_view n(reinterpret_cast<const char*>(name), name_length);
     std::string v(reinterpret_cast<const char*>(value), value_length);
     if (n == ":method") {
       request.method = std::move(v);
     } else if (n == ":path") {
       request.path = std::move(v);
+    } else if (n == ":authority") {
+      request.authority = std::move(v);
     } else if (!n.empty() && n.front() != ':') {
       request.headers.emplace_back(std::string(n), std::move(v));
     }
@@ -55,7 +64,7 @@ struct H2Callbacks {
     auto& streams = self(user_data).streams_;
     auto it = streams.find(stream_id);
     if (it == streams.end()) return 0;
-    Request& request = it->second->request;
+    H2Request& request = it->second->request;
     request.body_size += length;
     size_t room = kMaxStoredBody - std::min(kMaxStoredBody, request.body.size());
     request.body.append(reinterpret_cast<const char*>(data), std::min(room, length));
@@ -73,7 +82,8 @@ struct H2Callbacks {
   }
 
   static int on_stream_close(nghttp2_session*, int32_t stream_id, uint32_t, void* user_data) {
-    self(user_data).streams_.erase(stream_id);
+    H2Connection& connection = self(user_data);
+    if (connection.streams_.erase(stream_id) > 0) --connection.open_streams_;
     return 0;
   }
 
@@ -89,15 +99,13 @@ struct H2Callbacks {
 };
 
 H2Connection::H2Connection(TlsStream stream, uint64_t id, const ConnectionOptions& options,
-                           const JwtVerifier& verifier, Simulator& simulator, Recorder* recorder,
+                           std::unique_ptr<ConnectionHandler> handler,
                            std::function<void(uint64_t)> on_closed)
     : stream_(std::move(stream)),
       id_(id),
       options_(options),
-      simulator_(simulator),
-      recorder_(recorder),
-      on_closed_(std::move(on_closed)),
-      auth_(verifier, options.limit_token_updates) {}
+      handler_(std::move(handler)),
+      on_closed_(std::move(on_closed)) {}
 
 H2Connection::~H2Connection() {
   if (session_ != nullptr) nghttp2_session_del(session_);
@@ -108,10 +116,12 @@ void H2Connection::start() {
   stream_.async_handshake(asio::ssl::stream_base::server, [this, self](std::error_code ec) {
     if (closed_) return;
     if (ec) {
-      log::debug("apns-sim: connection {} TLS handshake failed: {}", id_, ec.message());
+      log::debug("{}: connection {} TLS handshake failed: {}", options_.log_name, id_,
+                 ec.message());
       close();
       return;
     }
+    read_client_certificate();
     if (!start_session()) {
       close();
       return;
@@ -119,6 +129,25 @@ void H2Connection::start() {
     flush();
     read();
   });
+}
+
+void H2Connection::read_client_certificate() {
+  X509* cert = SSL_get1_peer_certificate(stream_.native_handle());
+  if (cert == nullptr) return;
+  client_certificate_.present = true;
+  X509_NAME* name = X509_get_subject_name(cert);
+  for (int i = 0; i < X509_NAME_entry_count(name); ++i) {
+    X509_NAME_ENTRY* entry = X509_NAME_get_entry(name, i);
+    int nid = OBJ_obj2nid(X509_NAME_ENTRY_get_object(entry));
+    unsigned char* utf8 = nullptr;
+    int length = ASN1_STRING_to_UTF8(&utf8, X509_NAME_ENTRY_get_data(entry));
+    if (length < 0) continue;
+    const char* short_name = OBJ_nid2sn(nid);
+    client_certificate_.subject.emplace_back(short_name != nullptr ? short_name : "?",
+                                             std::string(reinterpret_cast<char*>(utf8), length));
+    OPENSSL_free(utf8);
+  }
+  X509_free(cert);
 }
 
 bool H2Connection::start_session() {
@@ -132,8 +161,8 @@ bool H2Connection::start_session() {
   int rv = nghttp2_session_server_new(&session_, callbacks, this);
   nghttp2_session_callbacks_del(callbacks);
   if (rv != 0) return false;
-  uint32_t streams = options_.one_stream_until_authenticated ? 1 : options_.max_concurrent_streams;
-  nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, streams}};
+  announced_streams_ = options_.initial_concurrent_streams;
+  nghttp2_settings_entry settings[] = {{NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, announced_streams_}};
   return nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 1) == 0;
 }
 
@@ -145,9 +174,12 @@ void H2Connection::read() {
       close();
       return;
     }
+    in_receive_ = true;
     ssize_t rv = nghttp2_session_mem_recv(session_, read_buffer_.data(), n);
+    in_receive_ = false;
     if (rv < 0) {
-      log::debug("apns-sim: connection {} HTTP/2 error: {}", id_, nghttp2_strerror(int(rv)));
+      log::debug("{}: connection {} HTTP/2 error: {}", options_.log_name, id_,
+                 nghttp2_strerror(int(rv)));
       close();
       return;
     }
@@ -157,7 +189,7 @@ void H2Connection::read() {
 }
 
 void H2Connection::flush() {
-  if (writing_ || closed_) return;
+  if (writing_ || closed_ || in_receive_) return;
   write_buffer_.clear();
   for (;;) {
     const uint8_t* data = nullptr;
@@ -190,35 +222,35 @@ void H2Connection::flush() {
 }
 
 void H2Connection::handle_request(int32_t stream_id, Stream& stream) {
-  int64_t now = now_ms();
-  Outcome outcome = simulator_.handle(stream.request, auth_, now);
-  if (recorder_ != nullptr) {
-    recorder_->write(record_line(stream.request, outcome, now, id_, stream_id));
-  }
-  if (spdlog::should_log(spdlog::level::debug)) {  // fingerprint() hashes; skip when off
-    log::debug("apns-sim: connection {} stream {} token {} -> {} {}", id_, stream_id,
-               log::fingerprint(outcome.token), outcome.verdict.status, outcome.verdict.reason);
-  }
-  respond(stream_id, stream, outcome);
-  if (options_.one_stream_until_authenticated && !streams_raised_ && auth_.authenticated()) {
-    streams_raised_ = true;
-    nghttp2_settings_entry settings[] = {
-        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, options_.max_concurrent_streams}};
-    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 1);
-  }
+  stream.request.connection_id = id_;
+  stream.request.stream_id = stream_id;
+  stream.request.open_streams = open_streams_;
+  stream.request.announced_concurrent_streams = announced_streams_;
+  stream.request.client_certificate = &client_certificate_;
+  std::weak_ptr<H2Connection> weak = weak_from_this();
+  handler_->on_request(stream.request, [weak, stream_id](H2Response response) {
+    auto connection = weak.lock();
+    if (!connection || connection->closed_) return;
+    connection->respond(stream_id, std::move(response));
+    connection->flush();  // no-op while inside nghttp2_session_mem_recv
+  });
 }
 
-void H2Connection::respond(int32_t stream_id, Stream& stream, const Outcome& outcome) {
-  switch (outcome.transport_fault) {
-    case FaultKind::kResetStream:
+void H2Connection::respond(int32_t stream_id, H2Response response) {
+  auto it = streams_.find(stream_id);
+  if (it == streams_.end() || it->second->answered) return;
+  Stream& stream = *it->second;
+  stream.answered = true;
+  switch (response.fault) {
+    case H2Fault::kResetStream:
       nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_INTERNAL_ERROR);
       return;
-    case FaultKind::kRefuseStream:
+    case H2Fault::kRefuseStream:
       nghttp2_submit_rst_stream(session_, NGHTTP2_FLAG_NONE, stream_id, NGHTTP2_REFUSED_STREAM);
       return;
-    case FaultKind::kGoaway: {
+    case H2Fault::kGoaway: {
       // Last-stream-id below this stream: the client may retry it elsewhere.
-      // Apple puts the reason JSON into GOAWAY's debug data.
+      // Apple puts a reason JSON into GOAWAY's debug data.
       static const std::string kDebug = R"({"reason":"Shutdown"})";
       nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE, std::max(0, stream_id - 2),
                             NGHTTP2_NO_ERROR, reinterpret_cast<const uint8_t*>(kDebug.data()),
@@ -226,25 +258,37 @@ void H2Connection::respond(int32_t stream_id, Stream& stream, const Outcome& out
       close_after_flush_ = true;
       return;
     }
-    default:
+    case H2Fault::kNone:
       break;
   }
   static const std::string kStatus = ":status";
-  static const std::string kApnsId = "apns-id";
-  static const std::string kContentType = "content-type";
-  static const std::string kJson = "application/json";
-  std::string status = std::to_string(outcome.verdict.status);
-  stream.response_body = error_body(outcome.verdict);
-  nghttp2_nv headers[] = {header(kStatus, status), header(kApnsId, outcome.apns_id),
-                          header(kContentType, kJson)};
+  std::string status = std::to_string(response.status);
+  std::vector<nghttp2_nv> headers;
+  headers.reserve(response.headers.size() + 1);
+  headers.push_back(header(kStatus, status));
+  for (const auto& [name, value] : response.headers) headers.push_back(header(name, value));
+  stream.response_body = std::move(response.body);
   if (stream.response_body.empty()) {
-    nghttp2_submit_response(session_, stream_id, headers, 2, nullptr);
-    return;
+    nghttp2_submit_response(session_, stream_id, headers.data(), headers.size(), nullptr);
+  } else {
+    nghttp2_data_provider body;
+    body.source.ptr = &stream;
+    body.read_callback = H2Callbacks::read_body;
+    nghttp2_submit_response(session_, stream_id, headers.data(), headers.size(), &body);
   }
-  nghttp2_data_provider body;
-  body.source.ptr = &stream;
-  body.read_callback = H2Callbacks::read_body;
-  nghttp2_submit_response(session_, stream_id, headers, 3, &body);
+  if (response.raise_concurrent_streams && *response.raise_concurrent_streams != announced_streams_) {
+    announced_streams_ = *response.raise_concurrent_streams;
+    nghttp2_settings_entry settings[] = {
+        {NGHTTP2_SETTINGS_MAX_CONCURRENT_STREAMS, announced_streams_}};
+    nghttp2_submit_settings(session_, NGHTTP2_FLAG_NONE, settings, 1);
+  }
+  if (response.goaway_after) {
+    // Graceful: streams up to the last one received still get answers;
+    // the session stops wanting I/O once they are done, and flush() closes.
+    nghttp2_submit_goaway(session_, NGHTTP2_FLAG_NONE,
+                          nghttp2_session_get_last_proc_stream_id(session_), NGHTTP2_NO_ERROR,
+                          nullptr, 0);
+  }
 }
 
 void H2Connection::close() {
@@ -256,4 +300,4 @@ void H2Connection::close() {
   if (on_closed_) on_closed_(id_);
 }
 
-}  // namespace herald::apns_sim
+}  // namespace herald::sim
