@@ -80,7 +80,7 @@ uint32_t random_below(uint32_t n) {
 
 }  // namespace
 
-Resolver::Resolver(asio::io_context& io)
+Resolver::Resolver(asio::io_context& io, const std::vector<std::string>& servers)
     : io_(io), timer_(io), alive_(std::make_shared<bool>(true)) {
   init_library();
   ares_options options{};
@@ -92,6 +92,15 @@ Resolver::Resolver(asio::io_context& io)
                                  ARES_OPT_SOCK_STATE_CB | ARES_OPT_TIMEOUTMS | ARES_OPT_TRIES);
   if (status != ARES_SUCCESS)
     throw std::runtime_error(std::string("c-ares init: ") + ares_strerror(status));
+  if (!servers.empty()) {
+    std::string csv;
+    for (const auto& s : servers) csv += (csv.empty() ? "" : ",") + s;
+    status = ares_set_servers_ports_csv(channel_, csv.c_str());
+    if (status != ARES_SUCCESS) {
+      ares_destroy(channel_);
+      throw std::runtime_error("DNS servers \"" + csv + "\": " + ares_strerror(status));
+    }
+  }
 }
 
 Resolver::~Resolver() {

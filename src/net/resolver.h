@@ -38,8 +38,9 @@ class Resolver {
   using SrvCallback = std::function<void(std::vector<SrvRecord>)>;  // already ordered
   using AddressCallback = std::function<void(std::vector<asio::ip::address>)>;
 
-  // Throws std::runtime_error if c-ares cannot be initialised.
-  explicit Resolver(asio::io_context& io);
+  // Throws std::runtime_error if c-ares cannot be initialised or `servers`
+  // ("ip:port", "[v6]:port"; empty: the system's resolv.conf) is invalid.
+  explicit Resolver(asio::io_context& io, const std::vector<std::string>& servers = {});
   ~Resolver();
   Resolver(const Resolver&) = delete;
   Resolver& operator=(const Resolver&) = delete;

@@ -14,6 +14,29 @@ int accept_any(int, X509_STORE_CTX*) {
   return 1;
 }
 
+const unsigned char kAlpnXmppServer[] = "\x0bxmpp-server";
+
+int select_xmpp_server(SSL*, const unsigned char** out, unsigned char* outlen,
+                       const unsigned char* in, unsigned int inlen, void*) {
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, kAlpnXmppServer, sizeof kAlpnXmppServer - 1, in,
+                            inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
+}
+
+std::string lowercase(std::string s) {
+  for (char& c : s)
+    if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
+  return s;
+}
+
+std::string asn1_text(const ASN1_STRING* s) {
+  return std::string(reinterpret_cast<const char*>(ASN1_STRING_get0_data(s)),
+                     size_t(ASN1_STRING_length(s)));
+}
+
 std::string openssl_error() {
   unsigned long e = ERR_get_error();
   if (e == 0) return "unknown OpenSSL error";
@@ -63,6 +86,7 @@ ServerTls::ServerTls(const std::vector<CertificateFiles>& domains) {
     load_identity(*ctx, d);
     // Ask for a client certificate (SASL EXTERNAL) but never fail on it.
     SSL_CTX_set_verify(ctx->native_handle(), SSL_VERIFY_PEER, accept_any);
+    SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_xmpp_server, nullptr);
     SSL_CTX_set_tlsext_servername_callback(ctx->native_handle(), &ServerTls::on_servername);
     SSL_CTX_set_tlsext_servername_arg(ctx->native_handle(), this);
     by_domain_[d.domain] = ctx.get();
@@ -91,10 +115,7 @@ std::unique_ptr<asio::ssl::context> make_client_context(const CertificateFiles* 
 
 void prepare_client(SSL* ssl, const std::string& server_name, bool alpn_xmpp_server) {
   SSL_set_tlsext_host_name(ssl, server_name.c_str());
-  if (alpn_xmpp_server) {
-    static const unsigned char kAlpn[] = "\x0bxmpp-server";
-    SSL_set_alpn_protos(ssl, kAlpn, sizeof kAlpn - 1);
-  }
+  if (alpn_xmpp_server) SSL_set_alpn_protos(ssl, kAlpnXmppServer, sizeof kAlpnXmppServer - 1);
 }
 
 bool peer_certificate_valid(SSL* ssl, X509_STORE* trust, const std::string& domain) {
@@ -112,8 +133,41 @@ bool peer_certificate_valid(SSL* ssl, X509_STORE* trust, const std::string& doma
   X509_STORE_CTX_free(ctx);
   ERR_clear_error();
   if (!ok) return false;
-  return X509_check_host(leaf, domain.data(), domain.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
-                         nullptr) == 1;
+  return certificate_names_domain(leaf, domain);
+}
+
+bool certificate_names_domain(X509* cert, const std::string& domain) {
+  if (!cert || domain.empty()) return false;
+  if (X509_check_host(cert, domain.data(), domain.size(), X509_CHECK_FLAG_NO_PARTIAL_WILDCARDS,
+                      nullptr) == 1)
+    return true;
+  auto* names =
+      static_cast<GENERAL_NAMES*>(X509_get_ext_d2i(cert, NID_subject_alt_name, nullptr, nullptr));
+  if (!names) return false;
+  std::string want = lowercase(domain);
+  bool found = false;
+  for (int i = 0; i < sk_GENERAL_NAME_num(names) && !found; ++i) {
+    const GENERAL_NAME* name = sk_GENERAL_NAME_value(names, i);
+    if (name->type != GEN_OTHERNAME) continue;
+    const OTHERNAME* other = name->d.otherName;
+    int nid = OBJ_obj2nid(other->type_id);
+    const ASN1_TYPE* value = other->value;
+    if (nid == NID_XmppAddr && value && value->type == V_ASN1_UTF8STRING) {
+      found = lowercase(asn1_text(value->value.utf8string)) == want;
+    } else if (nid == NID_SRVName && value && value->type == V_ASN1_IA5STRING) {
+      std::string srv = lowercase(asn1_text(value->value.ia5string));
+      found = srv == "_xmpp-server." + want || srv == "_xmpps-server." + want;
+    }
+  }
+  GENERAL_NAMES_free(names);
+  return found;
+}
+
+std::string alpn_selected(SSL* ssl) {
+  const unsigned char* data = nullptr;
+  unsigned int len = 0;
+  SSL_get0_alpn_selected(ssl, &data, &len);
+  return data ? std::string(reinterpret_cast<const char*>(data), len) : std::string();
 }
 
 std::string tls_version(SSL* ssl) {

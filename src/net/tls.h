@@ -44,6 +44,8 @@ class TrustStore {
 
 // One server context per served domain; context() is the one to construct
 // streams with, and it switches to the right domain's certificate by SNI.
+// Selects ALPN "xmpp-server" when the client offers it (XEP-0368), and no
+// ALPN otherwise.
 // Throws std::runtime_error naming the file that fails to load.
 class ServerTls {
  public:
@@ -65,8 +67,18 @@ void prepare_client(SSL* ssl, const std::string& server_name, bool alpn_xmpp_ser
 
 // After the handshake: does the peer's certificate chain to `trust` (purpose
 // ANY, so certificates without the clientAuth EKU pass) and name `domain`
-// (SAN dNSName, wildcards per RFC 6125)?
+// (certificate_names_domain)?
 bool peer_certificate_valid(SSL* ssl, X509_STORE* trust, const std::string& domain);
+
+// Does `cert` name `domain` (ASCII, any case) for XMPP s2s (RFC 6120
+// 13.7.1.2, RFC 6125): SAN dNSName (a wildcard only as the whole leftmost
+// label), SAN otherName id-on-xmppAddr (exact, no wildcard) or SRV-ID
+// id-on-dnsSRV `_xmpp-server.<domain>` / `_xmpps-server.<domain>`. The
+// subject CN counts only when the certificate has no dNSName.
+bool certificate_names_domain(X509* cert, const std::string& domain);
+
+// The ALPN protocol the handshake selected ("" for none).
+std::string alpn_selected(SSL* ssl);
 
 // "TLSv1.3" etc., for logs.
 std::string tls_version(SSL* ssl);

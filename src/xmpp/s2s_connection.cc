@@ -8,6 +8,8 @@ namespace herald::xmpp {
 namespace {
 // After our </stream:stream>, how long to wait for the peer's before closing.
 constexpr auto kCloseGrace = std::chrono::seconds(2);
+// From close_stream() to the socket's close at the latest.
+constexpr auto kCloseLimit = std::chrono::seconds(10);
 }  // namespace
 
 S2sConnection::S2sConnection(asio::io_context& io, asio::ssl::context& tls,
@@ -57,6 +59,14 @@ void S2sConnection::write(std::string_view bytes) {
 }
 
 void S2sConnection::write(const xml::Element& element) {
+  if (closed_ || closing_) return;
+  if (max_pending_stanzas_ && pending_stanzas_ + in_flight_stanzas_ >= max_pending_stanzas_) {
+    log::info("s2s {}: {} stanzas wait for the peer to read, closing", log_name(),
+              pending_stanzas_ + in_flight_stanzas_);
+    fail("resource-constraint", "too many stanzas queued for this stream");
+    return;
+  }
+  ++pending_stanzas_;
   write(s2s::to_wire(element));
 }
 
@@ -71,9 +81,12 @@ void S2sConnection::pump() {
   writing_ = true;
   in_flight_.swap(pending_);
   pending_.clear();
+  in_flight_stanzas_ = pending_stanzas_;
+  pending_stanzas_ = 0;
   auto done = [self = shared_from_this(), this](const asio::error_code& ec, std::size_t) {
     writing_ = false;
     in_flight_.clear();
+    in_flight_stanzas_ = 0;
     if (ec) {
       log::debug("s2s {}: write failed: {}", log_name(), ec.message());
       abort();
@@ -175,6 +188,12 @@ void S2sConnection::close_stream() {
   if (header_sent_) write(s2s::kStreamClose);
   closing_ = true;
   after_chunk_ = nullptr;
+  // Bounded even if the flush never completes (a peer that does not read);
+  // finish_close() shortens it once everything is written.
+  linger_timer_.expires_after(kCloseLimit);
+  linger_timer_.async_wait([self = shared_from_this(), this](const asio::error_code& ec) {
+    if (!ec) abort();
+  });
   auto finish = [this] { finish_close(); };
   if (writing_ || !pending_.empty() || handshaking_)
     flush_waiters_.push_back(finish);

@@ -41,6 +41,8 @@ class S2sConnection : public std::enable_shared_from_this<S2sConnection>,
   // Closes the socket at once.
   void abort();
   bool closed() const { return closed_; }
+  // Closed, or </stream:stream> sent: nothing more can be written.
+  bool closing() const { return closing_ || closed_; }
   bool tls_active() const { return tls_; }
 
  protected:
@@ -56,6 +58,9 @@ class S2sConnection : public std::enable_shared_from_this<S2sConnection>,
   void write(std::string_view bytes);
   void write(const xml::Element& element);
   void mark_header_sent() { header_sent_ = true; }
+  // Stanzas written but not yet sent on (a peer that stops reading); beyond
+  // `n` the stream ends with resource-constraint. 0: no limit.
+  void set_max_pending_stanzas(size_t n) { max_pending_stanzas_ = n; }
 
   // From a parser callback: once the current chunk is done and every queued
   // byte is written, run `action` instead of reading on. The action calls
@@ -88,6 +93,9 @@ class S2sConnection : public std::enable_shared_from_this<S2sConnection>,
   std::array<char, 16 * 1024> read_buffer_;
   std::string pending_;
   std::string in_flight_;
+  size_t pending_stanzas_ = 0;
+  size_t in_flight_stanzas_ = 0;
+  size_t max_pending_stanzas_ = 0;
   std::vector<std::function<void()>> flush_waiters_;
   std::function<void()> after_chunk_;
   bool tls_ = false;

@@ -39,6 +39,17 @@ class S2sHost {
                                const std::string& stream_id, const std::string& key,
                                std::function<void(bool valid)> done) = 0;
   virtual void inbound_closed(S2sInbound* session) = 0;
+  // Admin controls (S2sPolicy): may this peer domain federate with us?
+  virtual bool peer_allowed(std::string_view domain) const = 0;
+  // One IQ request from `domain`; false: over its rate, answer it with an
+  // error instead of delivering it.
+  virtual bool admit_request(std::string_view domain) = 0;
+  // Sends a stanza we generated (e.g. an error reply) like any other.
+  virtual void send_reply(xml::Element stanza) = 0;
+  // XEP-0288: `session` is bidirectional and authenticated `remote` for
+  // `local`; the host may send stanzas from `local` to `remote` over it.
+  virtual void bidi_ready(S2sInbound* session, const std::string& local,
+                          const std::string& remote) = 0;
 };
 
 }  // namespace herald::xmpp

@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "net/tls.h"
 #include "xmpp/dialback.h"
+#include "xmpp/iq.h"
 #include "xmpp/s2s_stream.h"
 
 namespace herald::xmpp {
@@ -19,10 +20,36 @@ std::shared_ptr<S2sInbound> S2sInbound::create(asio::io_context& io, asio::ssl::
 
 S2sInbound::S2sInbound(asio::io_context& io, asio::ssl::context& server_tls, S2sHost& host)
     : S2sConnection(io, server_tls, host.config().limits, host.config().idle_timeout),
-      host_(&host) {}
+      host_(&host),
+      auth_timer_(io) {
+  set_max_pending_stanzas(host.config().max_queued_stanzas);
+}
 
-void S2sInbound::start() {
-  start_reading();
+void S2sInbound::start(bool direct_tls) {
+  direct_tls_ = direct_tls;
+  if (direct_tls)
+    tls_handshake(asio::ssl::stream_base::server, [this] { start_reading(); });
+  else
+    start_reading();
+  auth_timer_.expires_after(host_->config().auth_timeout);
+  std::weak_ptr<S2sConnection> weak = shared_from_this();
+  auth_timer_.async_wait([weak, this](const asio::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || closed() || !authenticated_.empty()) return;
+    log::info("s2s {}: not authenticated in time, closing", log_name());
+    fail("connection-timeout", "authenticate sooner");
+  });
+}
+
+void S2sInbound::refuse(std::string_view condition, std::string_view text) {
+  fail(condition, text);
+}
+
+bool S2sInbound::check_allowed(const std::string& domain) {
+  if (!host_ || host_->peer_allowed(domain)) return true;
+  log::info("s2s {}: domain not allowed by the configuration, closing", log_name());
+  fail("policy-violation", "this service does not federate with your domain");
+  return false;
 }
 
 std::string S2sInbound::log_name() const {
@@ -30,6 +57,7 @@ std::string S2sInbound::log_name() const {
 }
 
 void S2sInbound::on_disconnected() {
+  auth_timer_.cancel();
   log::info("s2s {}: closed", log_name());
   if (host_) host_->inbound_closed(this);
 }
@@ -52,10 +80,13 @@ void S2sInbound::on_stream_open(const xml::Element& header) {
     return;
   }
   local_domain_ = to;
+  if (!peer_domain_.empty() && !check_allowed(peer_domain_)) return;
   if (tls_active() && !logged_tls_) {
     logged_tls_ = true;
-    log::info("s2s {}: TLS established ({})", log_name(),
-              net::tls_version(socket().native_handle()));
+    std::string alpn = net::alpn_selected(socket().native_handle());
+    log::info("s2s {}: TLS established ({}{}{})", log_name(),
+              net::tls_version(socket().native_handle()), direct_tls_ ? ", direct TLS" : "",
+              alpn.empty() ? std::string() : ", ALPN " + alpn);
   }
   send_features();
 }
@@ -79,6 +110,8 @@ void S2sInbound::send_features() {
     auto& mechanisms = features.add_child("mechanisms", std::string(kSaslNs));
     mechanisms.add_child("mechanism", std::string(kSaslNs)).set_text("EXTERNAL");
   }
+  if (config.bidi && !sasl_done_ && dialback_allowed())
+    features.add_child("bidi", std::string(s2s::kBidiFeatureNs));
   if (!sasl_done_ && dialback_allowed()) {
     auto& dialback = features.add_child("dialback", std::string(s2s::kDialbackFeatureNs));
     dialback.add_child("errors", std::string(s2s::kDialbackFeatureNs));
@@ -96,6 +129,13 @@ void S2sInbound::on_element(xml::Element element) {
     handle_db_result(element);
   } else if (element.is("verify", kDialbackNs)) {
     handle_db_verify(element);
+  } else if (element.is("bidi", s2s::kBidiNs)) {
+    if (!host_->config().bidi || !dialback_allowed()) {
+      fail("policy-violation", "bidirectional streams are not offered here");
+      return;
+    }
+    bidi_ = true;
+    for (const auto& remote : authenticated_) host_->bidi_ready(this, local_domain_, remote);
   } else if (s2s::is_stanza(element)) {
     handle_stanza(std::move(element));
   } else {
@@ -134,12 +174,13 @@ void S2sInbound::handle_sasl_auth(const xml::Element& auth) {
     if (!decoded) return refuse("incorrect-encoding");
     authzid = *decoded;
   }
+  if (!authzid.empty() && !check_allowed(authzid)) return;
   if (authzid.empty() || authzid != peer_domain_ || !certificate_valid_for(authzid)) {
     log::info("s2s {}: SASL EXTERNAL refused", log_name());
     return refuse("not-authorized");
   }
   sasl_done_ = true;
-  authenticated_.insert(authzid);
+  authenticated(local_domain_, authzid);
   log::info("s2s {}: authenticated with SASL EXTERNAL ({})", log_name(),
             net::tls_version(socket().native_handle()));
   write("<success xmlns='urn:ietf:params:xml:ns:xmpp-sasl'/>");
@@ -164,10 +205,11 @@ void S2sInbound::handle_db_result(const xml::Element& result) {
   }
   std::string remote = *from;
   std::string local = *to;
+  if (!check_allowed(remote)) return;
   auto answer = [this, remote, local](bool valid) {
     if (closed()) return;
     if (valid) {
-      authenticated_.insert(remote);
+      authenticated(local, remote);
       log::info("s2s {}: authenticated {} with dialback ({})", log_name(), remote,
                 tls_active() ? net::tls_version(socket().native_handle()) : "no TLS");
     } else {
@@ -185,6 +227,11 @@ void S2sInbound::handle_db_result(const xml::Element& result) {
   host_->verify_dialback(local, remote, stream_id_, result.text(), [weak, answer](bool valid) {
     if (auto self = weak.lock()) answer(valid);
   });
+}
+
+void S2sInbound::authenticated(const std::string& local, const std::string& remote) {
+  authenticated_.insert(remote);
+  if (bidi_ && host_) host_->bidi_ready(this, local, remote);
 }
 
 void S2sInbound::handle_db_verify(const xml::Element& verify) {
@@ -223,6 +270,13 @@ void S2sInbound::handle_stanza(xml::Element stanza) {
   auto to = s2s::jid_domain(stanza.attr_or("to"));
   if (!to || !host_->serves(*to)) {
     fail("host-unknown");
+    return;
+  }
+  auto type = stanza.attr_or("type");
+  if (stanza.name() == "iq" && (type == "set" || type == "get") && !host_->admit_request(*from)) {
+    log::debug("s2s {}: request over the domain's rate, answered wait", log_name());
+    host_->send_reply(make_error(stanza, ErrorType::wait, "resource-constraint",
+                                 "too many requests from your domain, retry later"));
     return;
   }
   host_->deliver(std::move(stanza));

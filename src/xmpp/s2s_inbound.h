@@ -8,6 +8,10 @@
 // domain (else stream error invalid-from) and only to a served domain (else
 // host-unknown); a stanza before authentication ends the stream with
 // not-authorized. Also answers db:verify (authoritative dialback role).
+// Admin controls: a peer domain the host does not allow gets stream error
+// policy-violation (at the header, SASL or dialback); a stream that has not
+// authenticated within config.auth_timeout gets connection-timeout; IQ
+// requests over the domain's rate are answered wait/resource-constraint.
 #pragma once
 
 #include <memory>
@@ -26,8 +30,15 @@ class S2sInbound : public S2sConnection {
   static std::shared_ptr<S2sInbound> create(asio::io_context& io, asio::ssl::context& server_tls,
                                             S2sHost& host);
   Socket::lowest_layer_type& tcp() { return socket().lowest_layer(); }
-  void start();
+  // direct_tls: XEP-0368, the TLS handshake comes first (no STARTTLS).
+  void start(bool direct_tls = false);
+  // Instead of start(): answers with a stream error at once (e.g. too many
+  // connections from one address).
+  void refuse(std::string_view condition, std::string_view text);
   void detach() { host_ = nullptr; }
+  // XEP-0288: a stanza of ours to the peer over its stream (the host only
+  // calls it after bidi_ready()).
+  void send_stanza(const xml::Element& stanza) { write(stanza); }
 
  private:
   S2sInbound(asio::io_context& io, asio::ssl::context& server_tls, S2sHost& host);
@@ -46,14 +57,20 @@ class S2sInbound : public S2sConnection {
   void handle_stanza(xml::Element stanza);
   bool dialback_allowed() const;
   bool certificate_valid_for(const std::string& domain);
+  // false (after sending policy-violation) if the host refuses `domain`.
+  bool check_allowed(const std::string& domain);
 
   S2sHost* host_;
+  asio::steady_timer auth_timer_;
   std::string stream_id_;
   std::string local_domain_;  // 'to' of the peer's header
   std::string peer_domain_;   // 'from' of the peer's header, as claimed
   std::set<std::string> authenticated_;
   bool sasl_done_ = false;
   bool logged_tls_ = false;
+  bool direct_tls_ = false;
+  bool bidi_ = false;  // the peer sent <bidi xmlns='urn:xmpp:bidi'/>
+  void authenticated(const std::string& local, const std::string& remote);
 };
 
 }  // namespace herald::xmpp

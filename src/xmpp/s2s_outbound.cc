@@ -26,7 +26,7 @@ void S2sOutbound::send(xml::Element stanza) {
     ++overflowed_;
     log::debug("s2s outbound to {}: queue full, dropping a stanza", remote_);
   } else {
-    queue_.push_back(std::move(stanza));
+    queue_.push_back({std::move(stanza), std::chrono::steady_clock::now()});
   }
   ensure_connecting();
 }
@@ -65,6 +65,7 @@ void S2sOutbound::ensure_connecting() {
   retry_timer_.async_wait([self = shared_from_this()](const asio::error_code& ec) {
     self->retry_scheduled_ = false;
     if (ec || self->stopped_) return;
+    self->expire_queue();
     if (!self->queue_.empty() || !self->verifies_.empty()) self->connect();
   });
 }
@@ -118,14 +119,27 @@ void S2sOutbound::next_endpoint() {
 
 void S2sOutbound::give_up() {
   connecting_ = false;
-  size_t dropped = queue_.size() + overflowed_;
-  queue_.clear();
+  size_t dropped = expire_queue() + overflowed_;
   overflowed_ = 0;
   fail_verifies();
-  next_attempt_ = std::chrono::steady_clock::now() + backoff_;
-  log::info("s2s outbound to {}: connection failed, dropped {} queued stanzas, retry in {} ms",
-            remote_, dropped, backoff_.count());
-  backoff_ = std::min(backoff_ * 2, host_.config().reconnect_backoff_max);
+  // Never a busy loop, even with a zero initial backoff.
+  auto delay = std::max(backoff_, std::chrono::milliseconds(50));
+  next_attempt_ = std::chrono::steady_clock::now() + delay;
+  log::info(
+      "s2s outbound to {}: connection failed, {} stanzas kept for a retry in {} ms, {} dropped",
+      remote_, queue_.size(), delay.count(), dropped);
+  backoff_ = std::min(delay * 2, host_.config().reconnect_backoff_max);
+  if (!queue_.empty()) ensure_connecting();
+}
+
+size_t S2sOutbound::expire_queue() {
+  auto oldest = std::chrono::steady_clock::now() - host_.config().stanza_lifetime;
+  size_t n = 0;
+  while (!queue_.empty() && queue_.front().since < oldest) {
+    queue_.pop_front();
+    ++n;
+  }
+  return n;
 }
 
 void S2sOutbound::fail_verifies() {
@@ -170,8 +184,11 @@ void S2sOutbound::on_ready(S2sOutboundStream* stream) {
     log::info("s2s outbound to {}: {} stanzas dropped while connecting (queue full)", remote_,
               overflowed_);
   overflowed_ = 0;
+  if (size_t expired = expire_queue())
+    log::info("s2s outbound to {}: {} queued stanzas expired before the stream was up", remote_,
+              expired);
   while (!queue_.empty()) {
-    stream_->send(queue_.front());
+    stream_->send(queue_.front().stanza);
     queue_.pop_front();
   }
 }

@@ -4,8 +4,11 @@
 // bounded queue (config.max_queued_stanzas; beyond it they are dropped and
 // counted) and a connection is started: targets from s2s_route, each
 // address in turn (IPv6 and IPv4), until one stream authenticates. If all
-// fail, the queue is dropped (logged with the count and the domain) and the
-// next send() tries again, no earlier than the reconnect backoff allows.
+// fail, queued stanzas younger than config.stanza_lifetime stay queued and
+// a new attempt follows after the reconnect backoff; older ones are dropped
+// (logged with the count and the domain). A stanza is written once: one
+// lost with its stream after being written is not sent again (replies are
+// never duplicated).
 // Also carries db:verify requests for inbound dialback (verify()).
 #pragma once
 
@@ -71,7 +74,13 @@ class S2sOutbound : public S2sOutboundStream::Listener,
   bool connecting_ = false;
   bool stopped_ = false;
   std::string auth_method_;
-  std::deque<xml::Element> queue_;
+  struct Queued {
+    xml::Element stanza;
+    std::chrono::steady_clock::time_point since;
+  };
+  // Drops queued stanzas older than config.stanza_lifetime; returns how many.
+  size_t expire_queue();
+  std::deque<Queued> queue_;
   size_t overflowed_ = 0;
   std::vector<VerifyRequest> verifies_;
   std::vector<S2sTarget> targets_;

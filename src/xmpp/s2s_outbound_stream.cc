@@ -31,7 +31,9 @@ S2sOutboundStream::S2sOutboundStream(asio::io_context& io, S2sHost& host, std::s
       endpoint_(endpoint),
       direct_tls_(direct_tls),
       listener_(std::move(listener)),
-      deadline_(io) {}
+      deadline_(io) {
+  set_max_pending_stanzas(host.config().max_queued_stanzas);
+}
 
 std::string S2sOutboundStream::log_name() const {
   return "outbound to " + remote_;
@@ -49,8 +51,11 @@ void S2sOutboundStream::start() {
   socket().lowest_layer().async_connect(endpoint_, [self](const asio::error_code& ec) {
     if (self->closed()) return;
     if (ec) {
-      log::info("s2s {}: cannot connect to {} port {}: {}", self->log_name(),
-                self->endpoint_.address().to_string(), self->endpoint_.port(), ec.message());
+      // A peer's address only at debug (PRIVACY.md).
+      log::debug("s2s {}: cannot connect to {}: {}", self->log_name(),
+                 self->endpoint_.address().to_string(), ec.message());
+      log::info("s2s {}: cannot connect to port {}: {}", self->log_name(), self->endpoint_.port(),
+                ec.message());
       self->abort();
       return;
     }
@@ -75,8 +80,9 @@ void S2sOutboundStream::start_tls_handshake(bool resume) {
   tls_handshake(asio::ssl::stream_base::client, [self, resume] {
     self->certificate_valid_ = net::peer_certificate_valid(
         self->socket().native_handle(), self->host_.trust_store(), self->remote_);
-    log::info("s2s {}: TLS established ({}), certificate {}", self->log_name(),
+    log::info("s2s {}: TLS established ({}{}), certificate {}", self->log_name(),
               net::tls_version(self->socket().native_handle()),
+              self->direct_tls_ ? ", direct TLS" : "",
               self->certificate_valid_ ? "valid" : "not valid for the domain");
     if (!self->certificate_valid_ && self->host_.config().require_valid_certificates) {
       self->close_stream();

@@ -25,6 +25,7 @@
 #include "xmpp/s2s_host.h"
 #include "xmpp/s2s_inbound.h"
 #include "xmpp/s2s_outbound.h"
+#include "xmpp/s2s_policy.h"
 #include "xmpp/stanza_channel.h"
 
 namespace herald::xmpp {
@@ -41,11 +42,19 @@ class S2sService : public StanzaSender, private S2sHost {
   std::vector<asio::ip::tcp::endpoint> local_endpoints() const;
   void send(xml::Element stanza) override;
   void stop();
+  // Re-reads every certificate, key and the extra CA file (e.g. on SIGHUP
+  // after a renewal). All or nothing: on any error the current ones stay and
+  // std::runtime_error names the file. Connections accepted or opened from
+  // now on use the new ones; open connections are left as they are.
+  void reload_certificates();
   // Adds or replaces a static route (e.g. once a peer's port is known).
   void set_route(const std::string& domain, S2sRoute route) { config_.routes[domain] = route; }
 
   // For tests and metrics.
   size_t inbound_count() const { return inbound_.size(); }
+  bool has_bidi(const std::string& local, const std::string& remote) const {
+    return bidi_.contains({local, remote});
+  }
   const S2sOutbound* outbound(const std::string& local, const std::string& remote) const;
 
  private:
@@ -53,7 +62,7 @@ class S2sService : public StanzaSender, private S2sHost {
   const S2sConfig& config() const override { return config_; }
   bool serves(std::string_view domain) const override;
   const std::string& dialback_secret() const override { return secret_; }
-  X509_STORE* trust_store() override { return trust_.get(); }
+  X509_STORE* trust_store() override { return trust_->get(); }
   asio::ssl::context& client_tls(const std::string& local_domain) override;
   net::Resolver& resolver() override { return resolver_; }
   void deliver(xml::Element stanza) override;
@@ -61,9 +70,15 @@ class S2sService : public StanzaSender, private S2sHost {
                        const std::string& stream_id, const std::string& key,
                        std::function<void(bool)> done) override;
   void inbound_closed(S2sInbound* session) override;
+  bool peer_allowed(std::string_view domain) const override;
+  bool admit_request(std::string_view domain) override;
+  void send_reply(xml::Element stanza) override { send(std::move(stanza)); }
+  void bidi_ready(S2sInbound* session, const std::string& local,
+                  const std::string& remote) override;
 
   S2sHost& host() { return *this; }
-  void accept(asio::ip::tcp::acceptor& acceptor);
+  void listen(const std::string& text, bool direct_tls);
+  void accept(asio::ip::tcp::acceptor& acceptor, bool direct_tls);
   S2sOutbound& outbound_for(const std::string& local, const std::string& remote);
 
   asio::io_context& io_;
@@ -71,12 +86,24 @@ class S2sService : public StanzaSender, private S2sHost {
   StanzaHandler& handler_;
   std::string secret_;
   std::set<std::string, std::less<>> served_;
-  net::TrustStore trust_;
+  std::unique_ptr<net::TrustStore> trust_;
   std::unique_ptr<net::ServerTls> server_tls_;
   std::map<std::string, std::unique_ptr<asio::ssl::context>> client_tls_;
+  // Replaced by reloads. Kept, not freed: a handshake that started before
+  // a reload may still call back into its ServerTls (SNI). Small (one set
+  // per reload) and reloads are rare.
+  std::vector<std::unique_ptr<net::ServerTls>> retired_server_tls_;
+  std::vector<std::unique_ptr<asio::ssl::context>> retired_client_tls_;
+  // Bumped by each reload; an accept prepared before it gets a new session.
+  unsigned tls_generation_ = 0;
   net::Resolver resolver_;
   std::vector<std::unique_ptr<asio::ip::tcp::acceptor>> acceptors_;
   std::map<S2sInbound*, std::shared_ptr<S2sInbound>> inbound_;
+  std::map<S2sInbound*, asio::ip::address> inbound_address_;
+  std::map<asio::ip::address, size_t> connections_per_ip_;
+  S2sPolicy policy_;
+  // XEP-0288: (local, remote) -> an inbound stream we may send over.
+  std::map<std::pair<std::string, std::string>, S2sInbound*> bidi_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<S2sOutbound>> outbound_;
   bool stopped_ = false;
 };

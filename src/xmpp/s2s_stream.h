@@ -18,6 +18,9 @@ inline constexpr std::string_view kTlsNs = "urn:ietf:params:xml:ns:xmpp-tls";
 inline constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
 inline constexpr std::string_view kStreamErrorNs = "urn:ietf:params:xml:ns:xmpp-streams";
 inline constexpr std::string_view kDialbackFeatureNs = "urn:xmpp:features:dialback";
+// XEP-0288 bidirectional s2s.
+inline constexpr std::string_view kBidiFeatureNs = "urn:xmpp:features:bidi";
+inline constexpr std::string_view kBidiNs = "urn:xmpp:bidi";
 
 // `<?xml version='1.0'?><stream:stream ... version='1.0' from to [id]>`;
 // empty values are left out.

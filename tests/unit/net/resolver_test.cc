@@ -66,5 +66,20 @@ TEST(Resolver, IpLiteralsAndLocalhostResolve) {
   EXPECT_FALSE(localhost.empty());  // from /etc/hosts
 }
 
+TEST(Resolver, OwnDnsServers) {
+  asio::io_context io;
+  EXPECT_NO_THROW(Resolver(io, {"127.0.0.1:5353", "[::1]:53"}));
+  EXPECT_THROW(Resolver(io, {"not an address"}), std::runtime_error);
+  // A server that does not answer: the lookup ends empty, within c-ares' timeouts.
+  Resolver r(io, {"127.0.0.1:9"});
+  bool done = false;
+  r.query_srv("_xmpp-server._tcp.example.org", [&](std::vector<SrvRecord> records) {
+    EXPECT_TRUE(records.empty());
+    done = true;
+  });
+  io.run_for(std::chrono::seconds(10));
+  EXPECT_TRUE(done);
+}
+
 }  // namespace
 }  // namespace herald::net

@@ -174,7 +174,9 @@ TEST(S2sService, UntrustedCertificateFallsBackToDialback) {
 
 TEST(S2sService, UntrustedCertificateRefusedWhenValidCertificatesRequired) {
   asio::io_context io;
-  Node a(io, config_for("a.test", "a.test-untrusted"));
+  auto a_config = config_for("a.test", "a.test-untrusted");
+  a_config.stanza_lifetime = 300ms;  // give up retrying soon
+  Node a(io, std::move(a_config));
   auto b_config = config_for("b.test", "b.test");
   b_config.require_valid_certificates = true;
   Node b(io, std::move(b_config));
@@ -201,25 +203,49 @@ TEST(S2sService, QueuesWhileConnectingAndDeliversInOrder) {
   ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 6; }));
 }
 
-TEST(S2sService, DeadPortDropsQueueAndNextSendRetries) {
+uint16_t unused_port(asio::io_context& io) {
+  asio::ip::tcp::acceptor probe(io, {asio::ip::make_address("127.0.0.1"), 0});
+  return probe.local_endpoint().port();
+}
+
+TEST(S2sService, FailedConnectionKeepsQueueAndRetriesUntilThePeerIsUp) {
   asio::io_context io;
-  uint16_t dead_port;
-  {
-    asio::ip::tcp::acceptor probe(io, {asio::ip::make_address("127.0.0.1"), 0});
-    dead_port = probe.local_endpoint().port();
-  }
+  uint16_t port = unused_port(io);
   Node a(io, config_for("a.test", "a.test"));
+  a.service.set_route("b.test", S2sRoute{"127.0.0.1", port, false});
+  a.service.send(message("a.test", "b.test", "r1"));
+  a.service.send(message("a.test", "b.test", "r2"));
+  const S2sOutbound* out = a.service.outbound("a.test", "b.test");
+  EXPECT_EQ(out->queued(), 2u);
+  run_for(io, 300ms);  // several refused attempts
+  EXPECT_EQ(out->queued(), 2u) << "kept for a retry within their lifetime";
+
+  Node b(io, config_for("b.test", "b.test"));  // the peer comes (back) up
+  link(a, "b.test", b, "127.0.0.1");
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 2; }));
+  run_for(io, 300ms);
+  ASSERT_EQ(b.handler.stanzas.size(), 2u) << "each once";
+  EXPECT_EQ(b.handler.stanzas[0].attr_or("id"), "r1");
+}
+
+TEST(S2sService, QueuedStanzasExpireAndNextSendRetries) {
+  asio::io_context io;
+  uint16_t dead_port = unused_port(io);
+  auto config = config_for("a.test", "a.test");
+  config.stanza_lifetime = 200ms;
+  Node a(io, std::move(config));
   a.service.set_route("b.test", S2sRoute{"127.0.0.1", dead_port, false});
   a.service.send(message("a.test", "b.test", "lost1"));
   a.service.send(message("a.test", "b.test", "lost2"));
   const S2sOutbound* out = a.service.outbound("a.test", "b.test");
-  EXPECT_EQ(out->queued(), 2u);
   ASSERT_TRUE(run_until(io, [&] { return !out->connecting() && out->queued() == 0; }));
 
   Node b(io, config_for("b.test", "b.test"));
   link(a, "b.test", b, "127.0.0.1");
   a.service.send(message("a.test", "b.test", "after"));
   ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  run_for(io, 200ms);
+  ASSERT_EQ(b.handler.stanzas.size(), 1u);
   EXPECT_EQ(b.handler.stanzas[0].attr_or("id"), "after");
 }
 
@@ -293,10 +319,34 @@ class RawPeer {
     }
     return got;
   }
-  void start_tls() {
-    SSL_set_tlsext_host_name(socket_.native_handle(), "b.test");
+  void start_tls(const char* sni = "b.test") {
+    SSL_set_tlsext_host_name(socket_.native_handle(), sni);
     socket_.handshake(asio::ssl::stream_base::client);
     tls_on_ = true;
+  }
+  void start_direct_tls() {
+    static const unsigned char kAlpn[] = "\x0bxmpp-server";
+    SSL_set_alpn_protos(socket_.native_handle(), kAlpn, sizeof kAlpn - 1);
+    start_tls();
+  }
+  std::string alpn() {
+    const unsigned char* data = nullptr;
+    unsigned int len = 0;
+    SSL_get0_alpn_selected(socket_.native_handle(), &data, &len);
+    return data ? std::string(reinterpret_cast<const char*>(data), len) : "";
+  }
+  // Subject CN and serial of the certificate the service presented.
+  std::string server_certificate() {
+    X509* cert = SSL_get0_peer_certificate(socket_.native_handle());
+    if (!cert) return "none";
+    char cn[256] = {};
+    X509_NAME_get_text_by_NID(X509_get_subject_name(cert), NID_commonName, cn, sizeof cn);
+    BIGNUM* serial = ASN1_INTEGER_to_BN(X509_get0_serialNumber(cert), nullptr);
+    char* hex = BN_bn2hex(serial);
+    std::string out = std::string(cn) + "/" + hex;
+    OPENSSL_free(hex);
+    BN_free(serial);
+    return out;
   }
 
  private:
@@ -409,6 +459,323 @@ TEST(S2sInbound, ExternalRefusedForAnotherDomainThenDialbackOnSameStream) {
   });
   EXPECT_NE(got.find("<not-authorized/>"), std::string::npos) << got;
   EXPECT_NE(got.find("type='valid'"), std::string::npos) << got;
+}
+
+// --- admin controls ------------------------------------------------------------
+
+// STARTTLS, then EXTERNAL as a.test; returns what the peer read after <success/>.
+std::string authenticate_as_a(RawPeer& peer) {
+  peer.write(kHeader);
+  peer.read_until("</stream:features>");
+  peer.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  peer.read_until("<proceed");
+  peer.start_tls();
+  peer.write(kHeader);
+  std::string features = peer.read_until("</stream:features>");
+  if (features.find("EXTERNAL") == std::string::npos) return "no EXTERNAL: " + features;
+  peer.write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
+             base64_encode("a.test") + "</auth>");
+  std::string success = peer.read_until("<success");
+  if (success.find("<success") == std::string::npos) return "no success: " + success;
+  peer.write(kHeader);
+  return peer.read_until("</stream:features>");
+}
+
+TEST(S2sAdmin, DeniedDomainGetsPolicyViolationAtItsHeader) {
+  asio::io_context io;
+  auto config = config_for("b.test", "b.test");
+  config.deny_domains = {"A.test"};
+  Node b(io, std::move(config));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    peer.write(kHeader);
+    return peer.read_until("</stream:stream>");
+  });
+  EXPECT_NE(got.find("<policy-violation"), std::string::npos) << got;
+  EXPECT_NE(got.find("does not federate with your domain"), std::string::npos) << got;
+}
+
+TEST(S2sAdmin, DomainNotOnAllowListIsRefusedAtDialbackAndNotSentTo) {
+  asio::io_context io;
+  auto config = config_for("b.test", "b.test");
+  config.allow_domains = {"c.test"};
+  Node b(io, std::move(config));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    // A header without 'from' (allowed by XEP-0220): judged at db:result.
+    std::string header = kHeader;
+    header.replace(header.find("from='a.test' "), 14, "");
+    peer.write(header);
+    peer.read_until("</stream:features>");
+    peer.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    peer.read_until("<proceed");
+    peer.start_tls();
+    peer.write(header);
+    peer.read_until("</stream:features>");
+    peer.write("<db:result from='a.test' to='b.test'>somekey</db:result>");
+    return peer.read_until("</stream:stream>");
+  });
+  EXPECT_NE(got.find("<policy-violation"), std::string::npos) << got;
+  EXPECT_EQ(got.find("type='valid'"), std::string::npos) << got;
+  b.service.send(message("b.test", "a.test", "never"));
+  EXPECT_EQ(b.service.outbound("b.test", "a.test"), nullptr) << "no stream to a refused domain";
+}
+
+TEST(S2sAdmin, ConnectionsPerIpAreLimited) {
+  asio::io_context io;
+  auto config = config_for("b.test", "b.test");
+  config.max_connections_per_ip = 2;
+  Node b(io, std::move(config));
+  std::string got = run_peer(io, [&] {
+    RawPeer one(b.port(), "a.test"), two(b.port(), "a.test");
+    one.write(kHeader);
+    two.write(kHeader);
+    std::string first = one.read_until("</stream:features>") + two.read_until("</stream:features>");
+    if (first.find("policy-violation") != std::string::npos) return "refused too early: " + first;
+    RawPeer three(b.port(), "a.test");
+    return three.read_until("</stream:stream>");
+  });
+  EXPECT_NE(got.find("<policy-violation"), std::string::npos) << got;
+  EXPECT_NE(got.find("too many connections from your address"), std::string::npos) << got;
+  // Once they are gone, the address may connect again.
+  ASSERT_TRUE(run_until(
+      io, [&] { return b.service.inbound_count() == 0; }, 5s));
+  got = run_peer(io, [&] {
+    RawPeer again(b.port(), "a.test");
+    again.write(kHeader);
+    return again.read_until("</stream:features>");
+  });
+  EXPECT_NE(got.find("<starttls"), std::string::npos) << got;
+}
+
+TEST(S2sAdmin, UnauthenticatedStreamTimesOut) {
+  asio::io_context io;
+  auto config = config_for("b.test", "b.test");
+  config.auth_timeout = 300ms;
+  Node b(io, std::move(config));
+  auto started = std::chrono::steady_clock::now();
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    peer.write(kHeader);
+    return peer.read_until("</stream:stream>");
+  });
+  EXPECT_NE(got.find("<connection-timeout"), std::string::npos) << got;
+  EXPECT_LT(std::chrono::steady_clock::now() - started, 3s);
+}
+
+TEST(S2sAdmin, AuthenticatedStreamOutlivesTheNegotiationTimeout) {
+  asio::io_context io;
+  auto config = config_for("b.test", "b.test");
+  config.auth_timeout = 300ms;
+  Node b(io, std::move(config));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    std::string features = authenticate_as_a(peer);
+    std::this_thread::sleep_for(600ms);
+    peer.write("<message from='a.test' to='b.test' id='late'/>");
+    peer.write(
+        "<iq type='get' from='a.test' to='b.test' id='p'><ping xmlns='urn:xmpp:ping'/></iq>");
+    return features;
+  });
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 2; })) << got;
+}
+
+TEST(S2sAdmin, RequestsOverTheDomainRateAreAnsweredWait) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test"));
+  auto config = config_for("b.test", "b.test");
+  config.domain_request_rate = 0.001;
+  config.domain_request_burst = 2;
+  Node b(io, std::move(config));
+  link(a, "b.test", b, "127.0.0.1");
+  link(b, "a.test", a, "127.0.0.1");
+  for (int i = 0; i < 4; ++i) {
+    xml::Element iq("iq", "jabber:server");
+    iq.set_attr("type", "set").set_attr("id", "pub" + std::to_string(i));
+    iq.set_attr("from", "a.test").set_attr("to", "b.test");
+    a.service.send(iq);
+  }
+  a.service.send(message("a.test", "b.test", "not-a-request"));
+  ASSERT_TRUE(run_until(io, [&] { return a.handler.stanzas.size() == 2; }));
+  run_for(io, 200ms);
+  ASSERT_EQ(b.handler.stanzas.size(), 3u) << "two requests within the burst, and the message";
+  EXPECT_EQ(b.handler.stanzas[2].attr_or("id"), "not-a-request");
+  ASSERT_EQ(a.handler.stanzas.size(), 2u);
+  for (const auto& e : a.handler.stanzas) {
+    EXPECT_EQ(e.attr_or("type"), "error");
+    const xml::Element* error = e.child("error", "jabber:server");
+    ASSERT_NE(error, nullptr) << xml::serialize(e);
+    EXPECT_EQ(error->attr_or("type"), "wait")
+        << "never cancel: ejabberd would drop the registration";
+    EXPECT_NE(error->child("resource-constraint", "urn:ietf:params:xml:ns:xmpp-stanzas"), nullptr);
+  }
+  EXPECT_EQ(a.handler.stanzas[0].attr_or("id"), "pub2");
+}
+
+TEST(S2sAdmin, QueuedStanzasPerStreamAreBounded) {
+  asio::io_context io;
+  auto config = config_for("a.test", "a.test");
+  config.max_queued_stanzas = 2;
+  Node a(io, std::move(config));
+  Node b(io, config_for("b.test", "b.test"));
+  link(a, "b.test", b, "127.0.0.1");
+  for (int i = 0; i < 5; ++i) a.service.send(message("a.test", "b.test", std::to_string(i)));
+  EXPECT_EQ(a.service.outbound("a.test", "b.test")->queued(), 2u);
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 2; }));
+  run_for(io, 200ms);
+  ASSERT_EQ(b.handler.stanzas.size(), 2u);
+  EXPECT_EQ(b.handler.stanzas[1].attr_or("id"), "1") << "the oldest are kept, in order";
+}
+
+// --- certificates ----------------------------------------------------------------
+
+std::string starttls_and_get_certificate(uint16_t port, const char* sni, const char* to = nullptr) {
+  RawPeer peer(port, "a.test");
+  std::string header = kHeader;
+  header.replace(header.find("to='b.test'"), 11, std::string("to='") + (to ? to : sni) + "'");
+  peer.write(header);
+  peer.read_until("</stream:features>");
+  peer.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  peer.read_until("<proceed");
+  peer.start_tls(sni);
+  return peer.server_certificate();
+}
+
+TEST(S2sCertificates, SniPicksTheServedDomainsCertificate) {
+  asio::io_context io;
+  auto config = config_for("b.test", "b.test");
+  config.domains.push_back({"c.test", pki().path("c.test.crt"), pki().path("c.test.key")});
+  Node n(io, std::move(config));
+  std::string b = run_peer(io, [&] { return starttls_and_get_certificate(n.port(), "b.test"); });
+  std::string c = run_peer(io, [&] { return starttls_and_get_certificate(n.port(), "c.test"); });
+  std::string other = run_peer(
+      io, [&] { return starttls_and_get_certificate(n.port(), "unknown.test", "c.test"); });
+  EXPECT_EQ(b.substr(0, 7), "b.test/") << b;
+  EXPECT_EQ(c.substr(0, 7), "c.test/") << c;
+  EXPECT_EQ(other.substr(0, 7), "b.test/")
+      << "the first domain's when SNI names none we serve: " << other;
+}
+
+TEST(S2sCertificates, ReloadServesNewCertificateAndKeepsOpenStreams) {
+  // Copies of b.test's files, replaced below like a certificate renewal would.
+  fs::path dir = pki().dir / "reload";
+  fs::create_directories(dir);
+  fs::copy_file(pki().path("b.test.crt"), dir / "b.crt", fs::copy_options::overwrite_existing);
+  fs::copy_file(pki().path("b.test.key"), dir / "b.key", fs::copy_options::overwrite_existing);
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test"));
+  auto config = config_for("b.test", "b.test");
+  config.domains[0].cert_file = (dir / "b.crt").string();
+  config.domains[0].key_file = (dir / "b.key").string();
+  Node b(io, std::move(config));
+  link(a, "b.test", b, "127.0.0.1");
+  a.service.send(message("a.test", "b.test", "before"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  std::string old_cert =
+      run_peer(io, [&] { return starttls_and_get_certificate(b.port(), "b.test"); });
+
+  // A broken file: nothing changes.
+  std::ofstream(dir / "b.crt") << "not a certificate";
+  EXPECT_THROW(b.service.reload_certificates(), std::runtime_error);
+  EXPECT_EQ(run_peer(io, [&] { return starttls_and_get_certificate(b.port(), "b.test"); }),
+            old_cert);
+
+  // A renewal: same name, new key and serial.
+  ASSERT_TRUE(run("openssl req -newkey ec -pkeyopt ec_paramgen_curve:prime256v1 -nodes -keyout " +
+                  (dir / "b.key").string() + " -out " + (dir / "b.csr").string() +
+                  " -subj /CN=b.test && openssl x509 -req -in " + (dir / "b.csr").string() +
+                  " -CA " + pki().path("ca.crt") + " -CAkey " + pki().path("ca.key") +
+                  " -CAcreateserial -days 2 -extfile " + pki().path("b.test.ext") + " -out " +
+                  (dir / "b.crt").string()));
+  b.service.reload_certificates();
+  std::string new_cert =
+      run_peer(io, [&] { return starttls_and_get_certificate(b.port(), "b.test"); });
+  EXPECT_EQ(new_cert.substr(0, 7), "b.test/") << new_cert;
+  EXPECT_NE(new_cert, old_cert);
+
+  // The stream opened before the reload still carries stanzas.
+  const S2sOutbound* out = a.service.outbound("a.test", "b.test");
+  ASSERT_TRUE(out->ready());
+  a.service.send(message("a.test", "b.test", "after"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 2; }));
+  EXPECT_TRUE(out->ready());
+  EXPECT_TRUE(run_until(io, [&] { return b.service.inbound_count() == 1; }))
+      << "only the stream from before the reload is left";
+}
+
+// --- direct TLS (XEP-0368) ---------------------------------------------------------
+
+TEST(S2sDirectTls, ServiceToServiceWithAlpn) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test"));
+  auto config = config_for("b.test", "b.test");
+  config.listen_direct_tls = {"127.0.0.1:0"};
+  Node b(io, std::move(config));
+  ASSERT_EQ(b.service.local_endpoints().size(), 2u);
+  uint16_t direct_port = b.service.local_endpoints()[1].port();
+  a.service.set_route("b.test", S2sRoute{"127.0.0.1", direct_port, true});
+  a.service.send(message("a.test", "b.test", "direct"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  EXPECT_EQ(a.service.outbound("a.test", "b.test")->auth_method(), "SASL EXTERNAL");
+
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(direct_port, "a.test");
+    peer.start_direct_tls();
+    std::string alpn = peer.alpn();
+    peer.write(kHeader);
+    return "alpn=" + alpn + " " + peer.read_until("</stream:features>");
+  });
+  EXPECT_EQ(got.rfind("alpn=xmpp-server ", 0), 0u) << got;
+  EXPECT_EQ(got.find("<starttls"), std::string::npos) << "TLS is already on: " << got;
+  EXPECT_NE(got.find("EXTERNAL"), std::string::npos) << got;
+}
+
+// --- bidirectional streams (XEP-0288) ------------------------------------------------
+
+TEST(S2sBidi, RepliesGoBackOverThePeersStream) {
+  asio::io_context io;
+  Node b(io, config_for("b.test", "b.test"));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    peer.write(kHeader);
+    peer.read_until("</stream:features>");
+    peer.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    peer.read_until("<proceed");
+    peer.start_tls();
+    peer.write(kHeader);
+    std::string features = peer.read_until("</stream:features>");
+    if (features.find("<bidi xmlns='urn:xmpp:features:bidi'/>") == std::string::npos)
+      return "no bidi feature: " + features;
+    peer.write("<bidi xmlns='urn:xmpp:bidi'/>");
+    peer.write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
+               base64_encode("a.test") + "</auth>");
+    peer.read_until("<success");
+    peer.write(kHeader);
+    peer.read_until("</stream:features>");
+    asio::post(io, [&] { b.service.send(message("b.test", "a.test", "bidi-back")); });
+    return peer.read_until("id='bidi-back'");
+  });
+  EXPECT_NE(got.find("id='bidi-back'"), std::string::npos) << got;
+  EXPECT_EQ(b.service.outbound("b.test", "a.test"), nullptr) << "no stream of its own was needed";
+}
+
+TEST(S2sBidi, NotOfferedWhenOff) {
+  asio::io_context io;
+  auto config = config_for("b.test", "b.test");
+  config.bidi = false;
+  Node b(io, std::move(config));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    peer.write(kHeader);
+    peer.read_until("</stream:features>");
+    peer.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+    peer.read_until("<proceed");
+    peer.start_tls();
+    peer.write(kHeader);
+    return peer.read_until("</stream:features>");
+  });
+  EXPECT_NE(got.find("EXTERNAL"), std::string::npos) << got;
+  EXPECT_EQ(got.find("urn:xmpp:features:bidi"), std::string::npos) << got;
 }
 
 }  // namespace
