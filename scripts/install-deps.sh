@@ -12,12 +12,14 @@ BUILD_DEPS=(
   build-essential cmake pkg-config ninja-build
   libasio-dev libssl-dev libexpat1-dev libnghttp2-dev libc-ares-dev
   libidn-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
-  nlohmann-json3-dev libcli11-dev
+  nlohmann-json3-dev libcli11-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  clang libclang-rt-14-dev
 )
 TEST_PEERS=(
   openssl curl prosody prosody-modules lua-unbound
   python3 python3-slixmpp python3-jwt python3-cryptography
+  coturn
   ejabberd dnsmasq-base libnss-wrapper
 )
 

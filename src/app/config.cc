@@ -90,6 +90,27 @@ class Reader {
   std::string base_dir_;
 };
 
+FcmModule read_fcm_module(const toml::table& t, const std::string& prefix, const std::string& base) {
+  Reader r(t, prefix, base);
+  r.reject_unknown({"name", "service", "service_account_file", "project_id", "endpoint",
+                    "token_endpoint", "ca_file"});
+  FcmModule m;
+  r.string("name", m.name);
+  if (m.name.empty()) fail(r.key("name"), "every module needs a name");
+  r.path("service_account_file", m.service_account_file);
+  if (m.service_account_file.empty())
+    fail(r.key("service_account_file"), "the Firebase service-account JSON file is required");
+  r.string("project_id", m.project_id);
+  r.string("endpoint", m.endpoint);
+  r.string("token_endpoint", m.token_endpoint);
+  for (auto [k, v] : {std::pair{"endpoint", &m.endpoint}, {"token_endpoint", &m.token_endpoint}}) {
+    auto hp = v->empty() ? std::nullopt : parse_host_port(*v);
+    if (!v->empty() && (!hp || hp->port == 0)) fail(r.key(k), "must be \"host:port\"");
+  }
+  r.path("ca_file", m.ca_file);
+  return m;
+}
+
 ApnsModule read_apns_module(const toml::table& t, const std::string& prefix, const std::string& base) {
   Reader r(t, prefix, base);
   r.reject_unknown({"name", "service", "topic", "environment", "endpoint", "ca_file", "team_id", "key_id",
@@ -124,6 +145,58 @@ ApnsModule read_apns_module(const toml::table& t, const std::string& prefix, con
   return m;
 }
 
+void read_turn(const toml::table& t, const std::string& base_dir, TurnConfig& turn) {
+  Reader r(t, "turn", base_dir);
+  r.reject_unknown({"enabled", "listen", "certificate", "key", "challenge_lifetime",
+                    "credential_lifetime", "shared_secrets", "uris", "app", "rate_limit_requests",
+                    "rate_limit_window", "max_connections"});
+  r.boolean("enabled", turn.enabled);
+  r.strings("listen", turn.listen);
+  r.path("certificate", turn.certificate);
+  r.path("key", turn.key);
+  r.seconds("challenge_lifetime", turn.challenge_lifetime, 5, 600);
+  r.seconds("credential_lifetime", turn.credential_lifetime, 1, 7 * 24 * 3600);
+  r.strings("shared_secrets", turn.shared_secrets);
+  r.strings("uris", turn.uris);
+  r.size("rate_limit_requests", turn.rate_limit_requests, 0, 1000000);
+  r.seconds("rate_limit_window", turn.rate_limit_window, 1, 24 * 3600);
+  r.size("max_connections", turn.max_connections, 1, 100000);
+  if (auto node = t.get("app")) {
+    auto* apps = node->as_array();
+    if (!apps) fail("turn.app", "must be an array of tables ([[turn.app]])");
+    for (size_t i = 0; i < apps->size(); ++i) {
+      std::string prefix = "turn.app[" + std::to_string(i) + "]";
+      auto* at = (*apps)[i].as_table();
+      if (!at) fail(prefix, "must be a table");
+      Reader ar(*at, prefix, base_dir);
+      ar.reject_unknown({"id", "secret"});
+      TurnApp app;
+      ar.string("id", app.id);
+      ar.string("secret", app.secret);
+      if (app.id.empty()) fail(ar.key("id"), "every app needs an id");
+      if (app.secret.size() < 16) fail(ar.key("secret"), "must be at least 16 characters");
+      for (auto& other : turn.apps)
+        if (other.id == app.id) fail(ar.key("id"), "duplicate app id \"" + app.id + "\"");
+      turn.apps.push_back(std::move(app));
+    }
+  }
+  if (!turn.enabled) return;
+  if (turn.listen.empty()) fail("turn.listen", "at least one address is required");
+  for (auto& l : turn.listen)
+    if (!parse_host_port(l)) fail("turn.listen", "\"" + l + "\" is not \"ip:port\"");
+  if (turn.certificate.empty() != turn.key.empty())
+    fail("turn.certificate", "give both certificate and key (HTTPS) or neither (plain HTTP)");
+  if (turn.shared_secrets.empty() || turn.shared_secrets.size() > 2)
+    fail("turn.shared_secrets", "one secret, or two during a rollover (the first signs)");
+  for (auto& s : turn.shared_secrets)
+    if (s.size() < 16) fail("turn.shared_secrets", "each secret must be at least 16 characters");
+  if (turn.uris.empty()) fail("turn.uris", "list the relay's turn:/turns: URIs");
+  for (auto& u : turn.uris)
+    if (u.rfind("turn:", 0) != 0 && u.rfind("turns:", 0) != 0 && u.rfind("stun:", 0) != 0)
+      fail("turn.uris", "\"" + u + "\" must start with turn:, turns: or stun:");
+  if (turn.apps.empty()) fail("turn.app", "at least one [[turn.app]] is required");
+}
+
 }  // namespace
 
 Config parse_config(std::string_view toml_text, const std::string& base_dir) {
@@ -137,7 +210,7 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
   }
   Config c;
   Reader top(root, "", base_dir);
-  top.reject_unknown({"server", "s2s", "push"});
+  top.reject_unknown({"server", "s2s", "push", "turn", "component"});
 
   if (auto* t = top.table("server")) {
     Reader r(*t, "server", base_dir);
@@ -156,7 +229,9 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
     Reader r(*t, "s2s", base_dir);
     r.reject_unknown({"listen", "certificate", "key", "ca_file", "require_tls", "require_valid_certificates",
                       "dialback_secret", "routes", "idle_timeout", "connect_timeout", "max_stanza_bytes",
-                      "max_queued_stanzas"});
+                      "max_queued_stanzas", "allow_domains", "deny_domains", "max_connections_per_ip",
+                      "auth_timeout", "domain_request_rate", "domain_request_burst", "listen_direct_tls",
+                      "dns_servers", "bidi"});
     r.strings("listen", c.listen);
     r.path("certificate", c.certificate);
     r.path("key", c.key);
@@ -168,6 +243,17 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
     r.seconds("connect_timeout", c.connect_timeout, 1, 300);
     r.size("max_stanza_bytes", c.max_stanza_bytes, 4096, 16 * 1024 * 1024);
     r.size("max_queued_stanzas", c.max_queued_stanzas, 1, 1000000);
+    r.strings("listen_direct_tls", c.listen_direct_tls);
+    r.strings("dns_servers", c.dns_servers);
+    r.boolean("bidi", c.bidi);
+    for (const auto& s : c.dns_servers)
+      if (!parse_host_port(s)) fail("s2s.dns_servers", "\"" + s + "\" is not \"ip:port\"");
+    r.strings("allow_domains", c.allow_domains);
+    r.strings("deny_domains", c.deny_domains);
+    r.size("max_connections_per_ip", c.max_connections_per_ip, 0, 1000000);
+    r.seconds("auth_timeout", c.auth_timeout, 1, 600);
+    r.size("domain_request_rate", c.domain_request_rate, 0, 1000000);
+    r.size("domain_request_burst", c.domain_request_burst, 1, 1000000);
     if (auto* routes = r.table("routes")) {
       for (auto& [domain, target] : *routes) {
         auto v = target.value<std::string>();
@@ -176,6 +262,15 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
         c.routes[std::string(domain.str())] = *v;
       }
     }
+  }
+  if (auto* t = top.table("component")) {
+    Reader r(*t, "component", base_dir);
+    r.reject_unknown({"server", "secret"});
+    r.string("server", c.component_server);
+    r.string("secret", c.component_secret);
+    if (!parse_host_port(c.component_server))
+      fail("component.server", "must be \"ip:port\" of the XMPP server's component port");
+    if (c.component_secret.empty()) fail("component.secret", "the component secret is required");
   }
   if (c.certificate.empty() || c.key.empty())
     fail("s2s.certificate", "a certificate and key for the push domain are required (TLS is mandatory)");
@@ -199,7 +294,14 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
         if (!mt) fail(prefix, "must be a table");
         std::string service = "apns";
         Reader(*mt, prefix, base_dir).string("service", service);
-        if (service != "apns") fail(prefix + ".service", "only \"apns\" is supported so far");
+        if (service == "fcm") {
+          FcmModule m = read_fcm_module(*mt, prefix, base_dir);
+          for (auto& other : c.fcm_modules)
+            if (other.name == m.name) fail(prefix + ".name", "duplicate module name \"" + m.name + "\"");
+          c.fcm_modules.push_back(std::move(m));
+          continue;
+        }
+        if (service != "apns") fail(prefix + ".service", "must be \"apns\" or \"fcm\"");
         ApnsModule m = read_apns_module(*mt, prefix, base_dir);
         for (auto& other : c.apns_modules)
           if (other.name == m.name) fail(prefix + ".name", "duplicate module name \"" + m.name + "\"");
@@ -207,10 +309,16 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
       }
     }
   }
-  if (c.apns_modules.empty()) fail("push.module", "at least one push module is required");
+  for (auto& f : c.fcm_modules)
+    for (auto& a : c.apns_modules)
+      if (a.name == f.name) fail("push.module", "duplicate module name \"" + f.name + "\"");
+  if (c.apns_modules.empty() && c.fcm_modules.empty())
+    fail("push.module", "at least one push module is required");
+  if (auto* t = top.table("turn")) read_turn(*t, base_dir, c.turn);
   if (c.default_module) {
     bool found = false;
     for (auto& m : c.apns_modules) found = found || m.name == *c.default_module;
+    for (auto& m : c.fcm_modules) found = found || m.name == *c.default_module;
     if (!found) fail("push.default_module", "names no configured module");
   }
   return c;

@@ -30,6 +30,37 @@ struct ApnsModule {
   std::string alert_body = "Open the app to read it";
 };
 
+// An Android app's FCM HTTP v1 module ([[push.module]] with service = "fcm").
+struct FcmModule {
+  std::string name;
+  std::string service_account_file;    // the JSON key Firebase's console downloads
+  std::string project_id;              // empty: the service account's project_id
+  std::string endpoint;                // "host:port" override of fcm.googleapis.com, e.g. fcm-sim
+  std::string token_endpoint;          // "host:port" override of the token_uri's host
+  std::string ca_file;                 // extra CA to trust for both endpoints
+};
+
+// The TURN fallback credential API ([turn], docs/turn.md).
+struct TurnApp {
+  std::string id;
+  std::string secret;
+};
+
+struct TurnConfig {
+  bool enabled = false;
+  std::vector<std::string> listen{"127.0.0.1:8080"};
+  std::string certificate;             // with `key`: HTTPS; both empty: plain HTTP (reverse proxy)
+  std::string key;
+  std::chrono::seconds challenge_lifetime{30};
+  std::chrono::seconds credential_lifetime{12 * 3600};
+  std::vector<std::string> shared_secrets;  // the first signs; coturn's static-auth-secret(s)
+  std::vector<std::string> uris;
+  std::vector<TurnApp> apps;
+  size_t rate_limit_requests = 30;     // per client address and window; 0: off
+  std::chrono::seconds rate_limit_window{60};
+  size_t max_connections = 512;
+};
+
 struct Config {
   std::string domain;                  // the push domain, the `jid` apps enable
   std::string region = "default";
@@ -39,6 +70,14 @@ struct Config {
 
   // s2s
   std::vector<std::string> listen{"0.0.0.0:5269", "[::]:5269"};
+  std::vector<std::string> listen_direct_tls;  // XEP-0368, e.g. "0.0.0.0:5270"
+  std::vector<std::string> dns_servers;        // "ip:port"; empty: /etc/resolv.conf
+  bool bidi = true;                            // offer XEP-0288 bidirectional streams
+
+  // [component]: XEP-0114, serve the push domain through a local XMPP
+  // server instead of s2s ("host:port" of its component port; empty: off).
+  std::string component_server;
+  std::string component_secret;
   std::string certificate;
   std::string key;
   std::string ca_file;
@@ -50,6 +89,12 @@ struct Config {
   std::chrono::seconds connect_timeout{10};
   size_t max_stanza_bytes = 64 * 1024;
   size_t max_queued_stanzas = 1000;
+  std::vector<std::string> allow_domains;  // empty: every peer domain
+  std::vector<std::string> deny_domains;
+  size_t max_connections_per_ip = 32;      // 0: no limit
+  std::chrono::seconds auth_timeout{30};   // inbound streams must authenticate by then
+  size_t domain_request_rate = 50;         // IQ requests per second per peer domain; 0: off
+  size_t domain_request_burst = 500;
 
   // push
   std::optional<std::string> default_module;
@@ -57,6 +102,10 @@ struct Config {
   std::chrono::seconds tombstone_lifetime{30 * 24 * 3600};
   std::chrono::seconds bad_token_trust_window{24 * 3600};
   std::vector<ApnsModule> apns_modules;
+  std::vector<FcmModule> fcm_modules;
+
+  // turn
+  TurnConfig turn;
 };
 
 // Parses the TOML text; relative paths are resolved against `base_dir`.

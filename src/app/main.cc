@@ -1,12 +1,16 @@
 // herald: the push app server. Reads its TOML configuration, serves the push
-// domain over s2s until SIGTERM/SIGINT, then closes its streams and exits.
+// domain over s2s until SIGTERM/SIGINT, then closes its streams and exits; SIGHUP reloads the
+// s2s certificates.
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 #include <chrono>
+#include <ctime>
+#include <functional>
 #include <iostream>
 
 #include "app/config.h"
 #include "app/server.h"
+#include "base/encoding.h"
 #include "base/log.h"
 
 int main(int argc, char** argv) {
@@ -19,6 +23,9 @@ int main(int argc, char** argv) {
   cli.add_flag("--check-config", check_only, "load and check the configuration, then exit");
   cli.add_option("--clear-tombstone", clear_token,
                  "forget that APNs reported this device token dead, then exit");
+  bool list_tombstones = false;
+  cli.add_flag("--list-tombstones", list_tombstones,
+               "print the stored tombstones (token hash prefix, dead until), then exit");
   CLI11_PARSE(cli, argc, argv);
 
   herald::app::Config config;
@@ -31,6 +38,27 @@ int main(int argc, char** argv) {
   herald::log::Options log_options;
   herald::log::parse_level(config.log_level, &log_options.level);
   log_options.file = config.log_file;
+
+  if (list_tombstones) {
+    try {
+      // Only hashes are stored; the prefix matches what the clear command
+      // and the logs' fingerprints identify, without exposing tokens.
+      auto tombstones = herald::app::list_tombstones(config);
+      for (const auto& t : tombstones) {
+        std::time_t until = std::chrono::system_clock::to_time_t(t.until);
+        std::tm tm{};
+        gmtime_r(&until, &tm);
+        char when[32];
+        std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
+        std::cout << herald::hex_encode(t.token_hash).substr(0, 16) << "  " << when << "\n";
+      }
+      std::cout << tombstones.size() << " tombstone(s)\n";
+      return 0;
+    } catch (const std::exception& e) {
+      std::cerr << "herald: " << e.what() << "\n";
+      return 1;
+    }
+  }
 
   if (!clear_token.empty()) {
     try {
@@ -69,6 +97,17 @@ int main(int argc, char** argv) {
       auto timer = std::make_shared<asio::steady_timer>(io, std::chrono::milliseconds(500));
       timer->async_wait([&io, timer](std::error_code) { io.stop(); });
     });
+    // SIGHUP: reload certificates (after a renewal) without dropping streams.
+    asio::signal_set reload_signal(io, SIGHUP);
+    std::function<void()> await_reload = [&] {
+      reload_signal.async_wait([&](std::error_code ec, int) {
+        if (ec) return;
+        herald::log::info("signal SIGHUP: reloading certificates");
+        server.reload_certificates();
+        await_reload();
+      });
+    };
+    await_reload();
     io.run();
     herald::log::info("herald stopped");
     return 0;

@@ -5,10 +5,14 @@
 
 #include "base/host_port.h"
 #include "base/log.h"
+#include "http/server.h"
 #include "push/apns/apns_upstream.h"
 #include "push/app_server.h"
+#include "push/fcm/fcm_upstream.h"
 #include "push/tombstones.h"
 #include "store/sqlite_store.h"
+#include "turn/turn_api.h"
+#include "xmpp/component_link.h"
 #include "xmpp/s2s_service.h"
 
 namespace herald::app {
@@ -47,6 +51,15 @@ xmpp::S2sConfig s2s_config(const Config& c) {
   s.connect_timeout = c.connect_timeout;
   s.idle_timeout = c.idle_timeout;
   s.max_queued_stanzas = c.max_queued_stanzas;
+  s.listen_direct_tls = c.listen_direct_tls;
+  s.dns_servers = c.dns_servers;
+  s.bidi = c.bidi;
+  s.allow_domains = c.allow_domains;
+  s.deny_domains = c.deny_domains;
+  s.max_connections_per_ip = c.max_connections_per_ip;
+  s.auth_timeout = c.auth_timeout;
+  s.domain_request_rate = double(c.domain_request_rate);
+  s.domain_request_burst = double(c.domain_request_burst);
   return s;
 }
 
@@ -72,6 +85,24 @@ push::apns::ApnsModuleSettings apns_settings(const ApnsModule& m) {
   return s;
 }
 
+// Reads the service account (its key is checked here, at start-up) and
+// points the module at fcm.googleapis.com unless the configuration overrides it.
+std::shared_ptr<push::Upstream> make_fcm_upstream(asio::io_context& io, const FcmModule& m) {
+  auto signer = std::make_shared<push::fcm::ServiceAccountSigner>(
+      push::fcm::load_service_account(m.service_account_file));
+  push::fcm::FcmSettings s;
+  s.project_id = m.project_id;
+  if (auto hp = parse_host_port(m.endpoint)) {
+    s.host = hp->host;
+    s.port = hp->port;
+  }
+  if (auto hp = parse_host_port(m.token_endpoint)) {
+    s.token_host = hp->host;
+    s.token_port = hp->port;
+  }
+  return std::make_shared<push::fcm::FcmUpstream>(io, s, signer, m.ca_file);
+}
+
 }  // namespace
 
 struct Server::Parts {
@@ -83,7 +114,12 @@ struct Server::Parts {
   std::unique_ptr<store::SqliteStore> store;
   std::unique_ptr<push::Tombstones> tombstones;
   std::unique_ptr<xmpp::S2sService> s2s;
+  std::shared_ptr<xmpp::ComponentLink> component;  // [component]: replaces s2s for stanzas
   std::unique_ptr<push::AppServer> app_server;
+  // TURN fallback credential API, when [turn] is enabled.
+  http::Router turn_router;
+  std::unique_ptr<turn::TurnApi> turn_api;
+  std::unique_ptr<http::Server> turn_http;
 };
 
 // Expired tombstones leave memory and disk once an hour, so a dead token's
@@ -124,15 +160,62 @@ Server::Server(asio::io_context& io, const Config& config)
     modules.push_back(std::move(module));
   }
 
+  for (const FcmModule& m : config.fcm_modules) {
+    push::PushModuleConfig module;
+    module.name = m.name;
+    module.kind = push::UpstreamKind::fcm;
+    module.is_default = config.default_module && *config.default_module == m.name;
+    try {
+      module.upstream = make_fcm_upstream(io, m);
+    } catch (const std::exception& e) {
+      throw std::runtime_error("module " + m.name + ": " + e.what());
+    }
+    modules.push_back(std::move(module));
+  }
+
   parts_->s2s = std::make_unique<xmpp::S2sService>(io, s2s_config(config), parts_->forwarder);
   push::AppServerOptions options;
   options.rate_limit.window = config.rate_limit_window;
   options.tombstone_lifetime = config.tombstone_lifetime;
   options.recent_success_period = config.bad_token_trust_window;
-  parts_->app_server = std::make_unique<push::AppServer>(io, config.domain, *parts_->s2s,
+  xmpp::StanzaSender* sender = parts_->s2s.get();
+  if (!config.component_server.empty()) {
+    auto hp = parse_host_port(config.component_server);
+    xmpp::ComponentConfig cc;
+    cc.domain = config.domain;
+    cc.host = hp->host;
+    cc.port = hp->port;
+    cc.secret = config.component_secret;
+    cc.limits.max_stanza_bytes = config.max_stanza_bytes;
+    cc.max_queued_stanzas = config.max_queued_stanzas;
+    parts_->component = std::make_shared<xmpp::ComponentLink>(io, cc, parts_->forwarder);
+    sender = parts_->component.get();
+  }
+  parts_->app_server = std::make_unique<push::AppServer>(io, config.domain, *sender,
                                                          std::move(modules), *parts_->tombstones,
                                                          options);
   parts_->forwarder.target = parts_->app_server.get();
+
+  if (config.turn.enabled) {
+    const TurnConfig& t = config.turn;
+    turn::TurnApiOptions api;
+    for (const TurnApp& a : t.apps) api.apps.push_back({a.id, a.secret});
+    api.shared_secrets = t.shared_secrets;
+    api.uris = t.uris;
+    api.challenge_lifetime = t.challenge_lifetime;
+    api.credential_lifetime = t.credential_lifetime;
+    api.rate_limit_requests = t.rate_limit_requests;
+    api.rate_limit_window = t.rate_limit_window;
+    parts_->turn_api = std::make_unique<turn::TurnApi>(std::move(api));
+    parts_->turn_api->add_routes(parts_->turn_router);
+    http::ServerOptions http_options;
+    http_options.name = "turn-api";
+    http_options.listen = t.listen;
+    http_options.certificate = t.certificate;
+    http_options.key = t.key;
+    http_options.max_connections = t.max_connections;
+    parts_->turn_http = std::make_unique<http::Server>(io, http_options, parts_->turn_router);
+  }
 }
 
 Server::~Server() = default;
@@ -141,11 +224,25 @@ void Server::start() {
   parts_->tombstones->purge_expired(std::chrono::system_clock::now());
   parts_->schedule_purge();
   parts_->s2s->start();
+  if (parts_->component) parts_->component->start();
+  if (parts_->turn_http) parts_->turn_http->start();
+}
+
+bool Server::reload_certificates() {
+  try {
+    parts_->s2s->reload_certificates();
+    return true;
+  } catch (const std::exception& e) {
+    log::error("reload: {} (keeping the certificates in use)", e.what());
+    return false;
+  }
 }
 
 void Server::stop() {
   parts_->purge_timer.cancel();
   parts_->s2s->stop();
+  if (parts_->component) parts_->component->stop();
+  if (parts_->turn_http) parts_->turn_http->stop();
 }
 
 bool clear_tombstone(const Config& config, const std::string& token) {
@@ -155,6 +252,14 @@ bool clear_tombstone(const Config& config, const std::string& token) {
   if (!store) throw std::runtime_error("store: " + db_path + ": " + error);
   push::Tombstones tombstones(*store);
   return tombstones.clear(token);
+}
+
+std::vector<store::Tombstone> list_tombstones(const Config& config) {
+  std::string db_path = (std::filesystem::path(config.data_dir) / "herald.sqlite").string();
+  std::string error;
+  auto store = store::SqliteStore::open(db_path, &error);
+  if (!store) throw std::runtime_error("store: " + db_path + ": " + error);
+  return store->load_all();
 }
 
 }  // namespace herald::app

@@ -7,8 +7,10 @@
 
 #include <asio.hpp>
 #include <memory>
+#include <vector>
 
 #include "app/config.h"
+#include "store/tombstone_store.h"
 
 namespace herald::app {
 
@@ -22,6 +24,9 @@ class Server {
   void start();
   // Closes every stream; the io_context then runs out of work.
   void stop();
+  // SIGHUP: re-reads the s2s certificates, keys and CA file without dropping
+  // connections. On error logs it, keeps the current ones and returns false.
+  bool reload_certificates();
 
  private:
   struct Parts;
@@ -32,5 +37,9 @@ class Server {
 // mistake). Returns whether there was one. A running Herald keeps its loaded
 // copy until restarted.
 bool clear_tombstone(const Config& config, const std::string& token);
+
+// The tombstones in the database, as stored: token hash and until. For
+// `herald --list-tombstones`; tokens themselves are never stored.
+std::vector<store::Tombstone> list_tombstones(const Config& config);
 
 }  // namespace herald::app

@@ -169,7 +169,7 @@ class TestDir:
 
 
 class ApnsSim:
-    def __init__(self, procs, binary, d, pki, topics, team_id="TEAM123456", key_id="KEY1234567"):
+    def __init__(self, procs, binary, d, pki, topics, team_id="TEAM123456", key_id="KEY1234567", extra_args=()):
         self.d = d
         self.team_id, self.key_id = team_id, key_id
         cert, key = pki.issue("apns.localhost", eku="serverAuth", ip="127.0.0.1")
@@ -182,6 +182,7 @@ class ApnsSim:
                "--key-id", key_id, "--team-id", team_id, "--record", self.record, "--dead-tokens", self.dead]
         for t in topics:
             cmd += ["--topic", t]
+        cmd += list(extra_args)
         self.proc = procs.start(cmd, self.out)
         self.port = wait_for(self._port, 10, "apns-sim to listen")
 
@@ -209,16 +210,73 @@ class ApnsSim:
         os.utime(self.dead, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
 
 
+class FcmSim:
+    """fcm-sim with a fresh service account (RSA key from openssl genpkey), its JSON file for Herald,
+    a per-token behaviours file and the record of every request (JSON lines)."""
+
+    def __init__(self, procs, binary, d, pki, project="herald-fcm-test"):
+        self.d, self.project = d, project
+        cert, key = pki.issue("fcm.localhost", eku="serverAuth", ip="127.0.0.1")
+        sa_key = os.path.join(d, "service-account.key")
+        run(["openssl", "genpkey", "-algorithm", "RSA", "-pkeyopt", "rsa_keygen_bits:2048", "-out", sa_key])
+        self.private_key = open(sa_key).read()
+        self.client_email = "herald@%s.iam.gserviceaccount.com" % project
+        self.service_account = os.path.join(d, "service-account.json")
+        with open(self.service_account, "w") as f:
+            json.dump({"type": "service_account", "project_id": project, "private_key_id": "test-key-1",
+                       "private_key": self.private_key, "client_email": self.client_email,
+                       "token_uri": "https://oauth2.googleapis.com/token"}, f)
+        self.record = os.path.join(d, "requests.jsonl")
+        self.tokens = os.path.join(d, "tokens")
+        open(self.tokens, "w").close()
+        self.out = os.path.join(d, "fcm-sim.out")
+        self.proc = procs.start([binary, "--listen", "127.0.0.1:0", "--cert", cert, "--key", key,
+                                 "--service-account", self.service_account, "--tokens", self.tokens,
+                                 "--record", self.record], self.out)
+        self.port = wait_for(self._port, 10, "fcm-sim to listen")
+
+    def _port(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("fcm-sim exited: " + open(self.out).read()[-500:])
+        with open(self.out) as f:
+            for line in f:
+                if line.startswith("fcm-sim listening on "):
+                    return int(line.rsplit(":", 1)[1])
+        return None
+
+    def module(self, name, ca_file):
+        """A Herald [[push.module]] pointing both endpoints at this simulator."""
+        endpoint = "127.0.0.1:%d" % self.port
+        return {"name": name, "service": "fcm", "service_account_file": self.service_account,
+                "endpoint": endpoint, "token_endpoint": endpoint, "ca_file": ca_file}
+
+    def requests(self, kind=None):
+        try:
+            with open(self.record) as f:
+                reqs = [json.loads(l) for l in f if l.strip()]
+        except FileNotFoundError:
+            return []
+        return [r for r in reqs if kind is None or r["kind"] == kind]
+
+    def set_behaviour(self, token, behaviour):
+        """behaviour: ok, UNREGISTERED, INVALID_ARGUMENT, SENDER_ID_MISMATCH, QUOTA_EXCEEDED, UNAVAILABLE, INTERNAL."""
+        with open(self.tokens, "a") as f:
+            f.write("%s %s\n" % (token, behaviour))
+        st = os.stat(self.tokens)  # the simulator re-reads on an mtime change; make sure there is one
+        os.utime(self.tokens, ns=(st.st_atime_ns, st.st_mtime_ns + 1_000_000_000))
+
+
 class Herald:
-    def __init__(self, procs, binary, d, domain, ip, pki, routes, modules, default_module=None, extra=""):
+    def __init__(self, procs, binary, d, domain, ip, pki, routes, modules, default_module=None, extra="",
+                 s2s_extra=""):
         self.d, self.domain, self.ip = d, domain, ip
         self.cert, self.key = pki.issue(domain)
         self.log = os.path.join(d, "herald.log")
         self.config = os.path.join(d, "herald.toml")
         lines = ['[server]', 'domain = "%s"' % domain, 'log_level = "info"', 'log_file = "%s"' % self.log,
                  'data_dir = "%s"' % d, '', '[s2s]', 'listen = ["%s:5269"]' % ip,
-                 'certificate = "%s"' % self.cert, 'key = "%s"' % self.key, 'ca_file = "%s"' % pki.ca, '',
-                 '[s2s.routes]']
+                 'certificate = "%s"' % self.cert, 'key = "%s"' % self.key, 'ca_file = "%s"' % pki.ca, s2s_extra,
+                 '', '[s2s.routes]']
         lines += ['"%s" = "%s"' % kv for kv in routes.items()]
         lines += ['', '[push]']
         if default_module:
@@ -248,12 +306,12 @@ local_interfaces = {{ "{ip}" }}
 c2s_ports = {{ 5222 }}
 c2s_direct_tls_ports = {{ }}
 s2s_ports = {{ 5269 }}
-s2s_direct_tls_ports = {{ }}
+s2s_direct_tls_ports = {{ {s2s_direct_tls} }}
 http_ports = {{ }}
 https_ports = {{ }}
 modules_enabled = {{
     "roster"; "saslauth"; "tls"; "dialback"; "disco"; "ping";
-    "smacks"; "mam"; "offline"; "carbons"; "cloud_notify";
+    "smacks"; "mam"; "offline"; "carbons"; "cloud_notify";{extra_modules}
 }}
 authentication = "internal_hashed"
 storage = "internal"
@@ -261,13 +319,14 @@ c2s_require_encryption = true
 s2s_require_encryption = true
 s2s_secure_auth = {secure_auth}
 ssl = {{ cafile = "{ca}" }}
-unbound = {{ hoststxt = "{hosts}" }}
+unbound = {{ hoststxt = "{hosts}"{resolvconf} }}
 default_archive_policy = true
 push_notification_with_body = {with_body}
 push_notification_with_sender = {with_body}
-
+{extra_global}
 VirtualHost "{domain}"
     ssl = {{ certificate = "{cert}"; key = "{key}"; }}
+{extra_hosts}
 """
 
 
@@ -275,11 +334,17 @@ class Prosody:
     """Prosody 0.12 with mod_cloud_notify, resolving names through its own hosts file."""
 
     def __init__(self, procs, d, domain, ip, pki, hosts, with_body=False, secure_auth=True,
-                 eku="serverAuth,clientAuth"):
+                 eku="serverAuth,clientAuth", issuer=None, dns=None, direct_tls=False, extra_modules=(),
+                 extra_global="", extra_hosts=""):
+        # issuer: another Pki for Prosody's own certificate (one Herald does not trust); Prosody
+        # still trusts `pki`'s CA.
         self.d, self.domain, self.ip = d, domain, ip
         os.makedirs(os.path.join(d, "data"), exist_ok=True)
         os.makedirs(os.path.join(d, "certs"), exist_ok=True)
-        cert, key = pki.issue(domain, eku=eku)
+        cert, key = (issuer or pki).issue(domain, eku=eku)
+        if direct_tls:  # Prosody's direct TLS port finds certificates by name in certs/
+            shutil.copy(cert, os.path.join(d, "certs", domain + ".crt"))
+            shutil.copy(key, os.path.join(d, "certs", domain + ".key"))
         hosts_file = os.path.join(d, "hosts")
         with open(hosts_file, "w") as f:
             f.write("127.0.0.1 localhost\n" + "".join("%s %s\n" % (a, n) for n, a in hosts.items()))
@@ -287,11 +352,31 @@ class Prosody:
         with open(self.cfg, "w") as f:
             f.write(PROSODY_CFG.format(d=d, ip=ip, ca=pki.ca, hosts=hosts_file, domain=domain, cert=cert,
                                        key=key, with_body=str(with_body).lower(),
-                                       secure_auth=str(secure_auth).lower()))
+                                       secure_auth=str(secure_auth).lower(),
+                                       resolvconf=self._resolvconf(d, dns),
+                                       s2s_direct_tls="5270" if direct_tls else "",
+                                       extra_modules="".join(' "%s";' % m for m in extra_modules),
+                                       extra_global=extra_global, extra_hosts=extra_hosts))
         self.log = os.path.join(d, "prosody.log")
-        self.proc = procs.start(["prosody", "--config", self.cfg, "-F"], os.path.join(d, "prosody.out"), cwd=d)
-        wait_tcp(ip, 5222, 20, self.proc, "prosody")
-        wait_tcp(ip, 5269, 5, self.proc, "prosody")
+        self.procs = procs
+        self.start()
+
+    def start(self):
+        """Starts Prosody (again, e.g. after procs.stop(self.proc)) with the same config and data."""
+        self.proc = self.procs.start(["prosody", "--config", self.cfg, "-F"], os.path.join(self.d, "prosody.out"),
+                                     cwd=self.d)
+        wait_tcp(self.ip, 5222, 20, self.proc, "prosody")
+        wait_tcp(self.ip, 5269, 5, self.proc, "prosody")
+
+    @staticmethod
+    def _resolvconf(d, dns):
+        # dns: a Dnsmasq; libunbound then asks it (SRV records) besides the hosts file.
+        if not dns:
+            return ""
+        path = os.path.join(d, "resolv.conf")
+        with open(path, "w") as f:
+            f.write("nameserver %s\n" % dns.ip)
+        return '; resolvconf = "%s"' % path
 
     def register(self, user):
         run(["prosodyctl", "--config", self.cfg, "register", user, self.domain, PASSWORD], cwd=self.d, timeout=60)
@@ -324,3 +409,145 @@ async def enable_push(x, push_jid, node, push_module):
         "<field var='pushModule'><value>%s</value></field></x></enable>" % (push_jid, node, push_module)))
     reply = await iq.send(timeout=10)
     assert reply["type"] == "result", reply
+
+
+EJABBERD_YML = """hosts:
+  - {domain}
+loglevel: info
+log_rotate_count: 0
+certfiles:
+  - {cert}
+  - {key}
+ca_file: {ca}
+s2s_use_starttls: required
+s2s_dns_timeout: 2
+s2s_dns_retries: 1
+s2s_max_retry_delay: 2
+outgoing_s2s_families:
+  - ipv4
+listen:
+  -
+    port: 5222
+    ip: {ip}
+    module: ejabberd_c2s
+    starttls_required: true
+  -
+    port: 5269
+    ip: {ip}
+    module: ejabberd_s2s_in
+  -
+    port: 5280
+    ip: {ip}
+    module: ejabberd_http
+    request_handlers:
+      /api: mod_http_api
+api_permissions:
+  "test users":
+    from: mod_http_api
+    who:
+      ip: 127.0.0.0/8
+    what: register
+auth_method: internal
+acl:
+  local:
+    user_regexp: ""
+access_rules:
+  local:
+    allow: local
+  c2s:
+    allow: all
+modules:
+  mod_disco: {{}}
+  mod_roster: {{}}
+  mod_ping: {{}}
+  mod_carboncopy: {{}}
+  mod_client_state: {{}}
+  mod_s2s_dialback: {{}}
+  mod_offline: {{}}
+  mod_mam:
+    default: always
+  mod_stream_mgmt: {{}}
+  mod_push: {{}}
+  mod_push_keepalive: {{}}
+"""
+
+
+def free_tcp_port(ip):
+    s = socket.socket()
+    s.bind((ip, 0))
+    port = s.getsockname()[1]
+    s.close()
+    return port
+
+
+class Ejabberd:
+    """ejabberd 23.01 (mod_push) on its own address, per PEERS.md: no epmd (ERL_DIST_PORT on a free
+    port), runs as the calling user, and resolves names through its own hosts file bind-mounted on
+    /etc/hosts in a private mount namespace (needs root; ejabberd's s2s ignores an inetrc)."""
+
+    def __init__(self, procs, d, domain, ip, pki, hosts):
+        import secrets
+        self.procs, self.d, self.domain, self.ip = procs, d, domain, ip
+        conf, spool, logs = (os.path.join(d, x) for x in ("conf", "spool", "logs"))
+        for x in (conf, spool, logs):
+            os.makedirs(x, exist_ok=True)
+        cert, key = pki.issue(domain)
+        hosts_file = os.path.join(d, "hosts")
+        with open(hosts_file, "w") as f:
+            f.write("127.0.0.1 localhost\n" + "".join("%s %s\n" % (a, n) for n, a in hosts.items()))
+        with open(os.path.join(conf, "ejabberd.yml"), "w") as f:
+            f.write(EJABBERD_YML.format(domain=domain, ip=ip, cert=cert, key=key, ca=pki.ca))
+        with open(os.path.join(conf, "ejabberdctl.cfg"), "w") as f:
+            f.write("EXEC_CMD=as_current_user\nERLANG_NODE=ejab@%s\nERL_DIST_PORT=%d\n"
+                    "ERL_OPTIONS=\"-setcookie %s -kernel inet_dist_use_interface {%s}\"\n"
+                    % (ip, free_tcp_port(ip), secrets.token_hex(16), ip.replace(".", ",")))
+        open(os.path.join(conf, "inetrc"), "w").close()
+        self.ctl = ["ejabberdctl", "--config-dir", conf, "--spool", spool, "--logs", logs]
+        self.log = os.path.join(logs, "ejabberd.log")
+        inner = "mount --bind %s /etc/hosts && exec %s foreground" % (
+            hosts_file, " ".join(self.ctl))
+        self.proc = procs.start(["unshare", "--mount", "sh", "-c", inner], os.path.join(d, "ejabberd.out"))
+        wait_tcp(ip, 5222, 30, self.proc, "ejabberd")
+        wait_tcp(ip, 5269, 10, self.proc, "ejabberd")
+        wait_tcp(ip, 5280, 10, self.proc, "ejabberd")
+
+    def register(self, user):
+        # Through mod_http_api: each ejabberdctl call starts an Erlang VM (4-20 s on a busy machine).
+        import urllib.request
+        body = json.dumps({"user": user, "host": self.domain, "password": PASSWORD}).encode()
+        with urllib.request.urlopen("http://%s:5280/api/register" % self.ip, body, timeout=30) as r:
+            assert r.status == 200, r.read()
+        return "%s@%s" % (user, self.domain)
+
+    def log_text(self):
+        try:
+            with open(self.log, errors="replace") as f:
+                return f.read()
+        except FileNotFoundError:
+            return ""
+
+
+class Dnsmasq:
+    """A DNS server of the test's own on a loopback address (port 53), answering only the
+    records given: srv = [(name, target, port)], a = {name: ip}. Needed for XEP-0368 direct
+    TLS, which servers only use through _xmpps-server._tcp SRV records."""
+
+    def __init__(self, procs, d, srv, a):
+        self.ip = free_loopback_ip(ports=(53,))
+        cmd = ["dnsmasq", "--keep-in-foreground", "--conf-file=/dev/null", "--no-resolv", "--no-hosts",
+               "--bind-interfaces", "--listen-address=" + self.ip, "--port=53", "--user=root", "--pid-file",
+               "--log-queries", "--log-facility=-"]
+        cmd += ["--srv-host=%s,%s,%d,0,5" % (name, target, port) for name, target, port in srv]
+        cmd += ["--host-record=%s,%s" % (name, ip) for name, ip in a.items()]
+        self.out = os.path.join(d, "dnsmasq.out")
+        self.proc = procs.start(cmd, self.out)
+        wait_for(self._ready, 10, "dnsmasq to listen")
+
+    def _ready(self):
+        if self.proc.poll() is not None:
+            raise RuntimeError("dnsmasq exited: " + open(self.out).read()[-500:])
+        return "started, version" in open(self.out).read()
+
+    def log_text(self):
+        with open(self.out, errors="replace") as f:
+            return f.read()

@@ -95,3 +95,48 @@ TEST(Config, ShippedExampleIsValid) {
 
 }  // namespace
 }  // namespace herald::app
+
+namespace herald::app {
+namespace {
+
+TEST(Config, S2sAdminControls) {
+  Config d = parse_config(kMinimal, "/base");
+  EXPECT_TRUE(d.allow_domains.empty());
+  EXPECT_EQ(d.max_connections_per_ip, 32u);
+  EXPECT_EQ(d.auth_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(d.domain_request_rate, 50u);
+  std::string text = kMinimal;
+  text.replace(text.find("[s2s.routes]"), 0,
+               "allow_domains = [\"a.example\", \"b.example\"]\ndeny_domains = [\"spam.example\"]\n"
+               "max_connections_per_ip = 4\nauth_timeout = 5\ndomain_request_rate = 0\n"
+               "domain_request_burst = 20\n");
+  Config c = parse_config(text, "/base");
+  EXPECT_EQ(c.allow_domains, (std::vector<std::string>{"a.example", "b.example"}));
+  EXPECT_EQ(c.deny_domains, (std::vector<std::string>{"spam.example"}));
+  EXPECT_EQ(c.max_connections_per_ip, 4u);
+  EXPECT_EQ(c.auth_timeout, std::chrono::seconds(5));
+  EXPECT_EQ(c.domain_request_rate, 0u);
+  EXPECT_EQ(c.domain_request_burst, 20u);
+  std::string bad = kMinimal;
+  bad.replace(bad.find("[s2s.routes]"), 0, "auth_timeout = 0\n");
+  EXPECT_NE(expect_error(bad).find("s2s.auth_timeout"), std::string::npos);
+  std::string dns = kMinimal;
+  dns.replace(dns.find("[s2s.routes]"), 0,
+              "dns_servers = [\"127.0.0.53:53\"]\nlisten_direct_tls = [\"0.0.0.0:5270\"]\n");
+  Config with_dns = parse_config(dns, "/base");
+  EXPECT_EQ(with_dns.dns_servers, (std::vector<std::string>{"127.0.0.53:53"}));
+  EXPECT_EQ(with_dns.listen_direct_tls, (std::vector<std::string>{"0.0.0.0:5270"}));
+  std::string bad_dns = kMinimal;
+  bad_dns.replace(bad_dns.find("[s2s.routes]"), 0, "dns_servers = [\"resolver\"]\n");
+  EXPECT_NE(expect_error(bad_dns).find("s2s.dns_servers"), std::string::npos);
+  Config component = parse_config(std::string(kMinimal) +
+                                      "[component]\nserver = \"127.0.0.1:5347\"\nsecret = \"x\"\n",
+                                  "/base");
+  EXPECT_EQ(component.component_server, "127.0.0.1:5347");
+  EXPECT_NE(expect_error(std::string(kMinimal) + "[component]\nserver = \"127.0.0.1:5347\"\n")
+                .find("component.secret"),
+            std::string::npos);
+}
+
+}  // namespace
+}  // namespace herald::app
