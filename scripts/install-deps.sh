@@ -17,7 +17,7 @@ BUILD_DEPS=(
   clang libclang-rt-14-dev
 )
 TEST_PEERS=(
-  openssl curl prosody prosody-modules lua-unbound
+  openssl curl iproute2 procps prosody prosody-modules lua-unbound
   python3 python3-slixmpp python3-jwt python3-cryptography
   coturn
   ejabberd dnsmasq-base libnss-wrapper
