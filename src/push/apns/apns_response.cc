@@ -1,5 +1,6 @@
 #include "push/apns/apns_response.h"
 
+#include <cmath>
 #include <nlohmann/json.hpp>
 
 namespace herald::push::apns {
@@ -13,8 +14,14 @@ ApnsErrorBody parse_apns_error_body(std::string_view body) {
   }
   if (auto it = json.find("timestamp"); it != json.end() && it->is_number()) {
     // Apple documents milliseconds since the epoch; some proxies send a float.
-    out.timestamp_ms =
-        it->is_number_integer() ? it->get<int64_t>() : static_cast<int64_t>(it->get<double>());
+    // A float outside int64's range (1e19, inf) has no meaningful time: the
+    // cast would be undefined behaviour, so it is treated as absent.
+    if (it->is_number_integer()) {
+      out.timestamp_ms = it->get<int64_t>();
+    } else {
+      double ms = it->get<double>();
+      if (std::isfinite(ms) && ms >= -9.2e18 && ms <= 9.2e18) out.timestamp_ms = int64_t(ms);
+    }
   }
   return out;
 }

@@ -85,3 +85,18 @@ TEST(ApnsResponse, OnlyExpiredProviderTokenAsksForARefresh) {
 
 }  // namespace
 }  // namespace herald::push::apns
+
+namespace herald::push::apns {
+namespace {
+
+// Found by apns_response_fuzz: a float timestamp beyond int64's range was
+// cast with undefined behaviour.
+TEST(ApnsResponse, TimestampOutsideInt64RangeIsIgnored) {
+  EXPECT_FALSE(parse_apns_error_body(R"({"reason":"Unregistered","timestamp":1e19})").timestamp_ms);
+  EXPECT_FALSE(parse_apns_error_body(R"({"timestamp":-1.5e19})").timestamp_ms);
+  EXPECT_FALSE(parse_apns_error_body(R"({"timestamp":1e300})").timestamp_ms);
+  EXPECT_EQ(parse_apns_error_body(R"({"timestamp":1700000000000.0})").timestamp_ms, 1700000000000);
+}
+
+}  // namespace
+}  // namespace herald::push::apns
