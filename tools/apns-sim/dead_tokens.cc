@@ -1,12 +1,9 @@
 #include "apns-sim/dead_tokens.h"
 
-#include <sys/stat.h>
 
 #include <algorithm>
 #include <cctype>
 #include <charconv>
-#include <fstream>
-#include <sstream>
 
 #include "base/encoding.h"
 
@@ -47,24 +44,14 @@ std::unordered_map<std::string, int64_t> parse_dead_tokens(std::string_view text
 }
 
 void DeadTokens::reload_if_changed() {
-  struct stat st = {};
-  if (::stat(path_.c_str(), &st) != 0) {
-    tokens_.clear();
-    size_ = -1;
-    return;
+  std::string text;
+  int64_t written_ms = 0;
+  switch (file_.poll(&text, &written_ms)) {
+    case sim::WatchedFile::Change::none: return;
+    case sim::WatchedFile::Change::gone: tokens_.clear(); return;
+    // Tokens listed without a time died when the file was written.
+    case sim::WatchedFile::Change::updated: tokens_ = parse_dead_tokens(text, written_ms); return;
   }
-  if (st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec &&
-      st.st_size == size_) {
-    return;
-  }
-  std::ifstream in(path_, std::ios::binary);
-  std::stringstream content;
-  content << in.rdbuf();
-  // Tokens listed without a time died when the file was written.
-  int64_t written_ms = int64_t(st.st_mtim.tv_sec) * 1000 + st.st_mtim.tv_nsec / 1000000;
-  tokens_ = parse_dead_tokens(content.str(), written_ms);
-  mtime_ = st.st_mtim;
-  size_ = st.st_size;
 }
 
 std::optional<int64_t> DeadTokens::dead_since(const std::string& token) {

@@ -5,6 +5,8 @@
 // changes, so a test can mark a token dead while the simulator runs.
 #pragma once
 
+#include "sim-common/watched_file.h"
+
 #include <cstdint>
 #include <ctime>
 #include <optional>
@@ -21,7 +23,7 @@ std::unordered_map<std::string, int64_t> parse_dead_tokens(std::string_view text
 
 class DeadTokens {
  public:
-  explicit DeadTokens(std::string path) : path_(std::move(path)) {}
+  explicit DeadTokens(std::string path) : file_(std::move(path)) {}
 
   // When `token` (lowercase hex) became invalid, or nullopt if it is alive.
   // Stats the file first; a missing file means no dead tokens.
@@ -30,9 +32,7 @@ class DeadTokens {
  private:
   void reload_if_changed();
 
-  std::string path_;
-  struct timespec mtime_ = {};
-  int64_t size_ = -1;
+  sim::WatchedFile file_;
   std::unordered_map<std::string, int64_t> tokens_;
 };
 

@@ -1,9 +1,7 @@
 #include "fcm-sim/token_behaviours.h"
 
-#include <sys/stat.h>
 
 #include <cctype>
-#include <fstream>
 #include <sstream>
 
 namespace herald::fcm_sim {
@@ -65,23 +63,14 @@ std::map<std::string, Behaviour> parse_behaviour_lines(std::string_view text) {
 }
 
 void TokenBehaviours::reload_if_changed() {
-  if (path_.empty()) return;
-  struct stat st = {};
-  if (::stat(path_.c_str(), &st) != 0) {
-    from_file_.clear();
-    size_ = -1;
-    return;
+  if (!file_) return;
+  std::string text;
+  int64_t written_ms = 0;
+  switch (file_->poll(&text, &written_ms)) {
+    case sim::WatchedFile::Change::none: return;
+    case sim::WatchedFile::Change::gone: from_file_.clear(); return;
+    case sim::WatchedFile::Change::updated: from_file_ = parse_behaviour_lines(text); return;
   }
-  if (st.st_mtim.tv_sec == mtime_.tv_sec && st.st_mtim.tv_nsec == mtime_.tv_nsec &&
-      st.st_size == size_) {
-    return;
-  }
-  std::ifstream in(path_, std::ios::binary);
-  std::stringstream text;
-  text << in.rdbuf();
-  from_file_ = parse_behaviour_lines(text.str());
-  mtime_ = st.st_mtim;
-  size_ = st.st_size;
 }
 
 Behaviour TokenBehaviours::lookup(const std::string& token) {

@@ -8,6 +8,10 @@
 // Unknown tokens are `ok`.
 #pragma once
 
+#include <optional>
+
+#include "sim-common/watched_file.h"
+
 #include <ctime>
 #include <cstdint>
 #include <map>
@@ -35,7 +39,9 @@ std::map<std::string, Behaviour> parse_behaviour_lines(std::string_view text);
 
 class TokenBehaviours {
  public:
-  explicit TokenBehaviours(std::string path = {}) : path_(std::move(path)) {}
+  explicit TokenBehaviours(std::string path = {}) {
+    if (!path.empty()) file_.emplace(std::move(path));
+  }
 
   void set(const std::string& token, Behaviour behaviour) { fixed_[token] = behaviour; }
   Behaviour lookup(const std::string& token);
@@ -43,9 +49,7 @@ class TokenBehaviours {
  private:
   void reload_if_changed();
 
-  std::string path_;
-  struct timespec mtime_ = {};
-  int64_t size_ = -1;
+  std::optional<sim::WatchedFile> file_;  // none: no --tokens file
   std::map<std::string, Behaviour> from_file_;
   std::map<std::string, Behaviour> fixed_;
 };
