@@ -3,6 +3,7 @@
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
+#include <openssl/params.h>
 #include <openssl/rand.h>
 #include <openssl/sha.h>
 
@@ -11,19 +12,63 @@
 
 namespace herald {
 
+namespace {
+
+// OpenSSL 3's one-shot SHA256() and HMAC() look the algorithm up by name on
+// every call, about half of their cost on a token-sized input; both run
+// several times per push (token fingerprints, rate-limit keys), so the
+// algorithms are fetched once.
+const EVP_MD* sha256_md() {
+  static EVP_MD* md = EVP_MD_fetch(nullptr, "SHA256", nullptr);
+  return md;
+}
+
+// An HMAC-SHA256 context with the digest set; copies get their key by init.
+const EVP_MAC_CTX* hmac_sha256_template() {
+  static EVP_MAC_CTX* ctx = [] {
+    EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);
+    EVP_MAC_CTX* c = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+    EVP_MAC_free(mac);  // the context keeps its own reference
+    char digest[] = "SHA256";
+    OSSL_PARAM params[] = {OSSL_PARAM_construct_utf8_string("digest", digest, 0),
+                           OSSL_PARAM_construct_end()};
+    if (c && EVP_MAC_CTX_set_params(c, params) != 1) {
+      EVP_MAC_CTX_free(c);
+      c = nullptr;
+    }
+    return c;
+  }();
+  return ctx;
+}
+
+[[noreturn]] void crypto_failure(const char* what) {
+  std::fprintf(stderr, "herald: %s failed\n", what);
+  std::abort();
+}
+
+}  // namespace
+
 std::string sha256(std::string_view data) {
   std::string out(SHA256_DIGEST_LENGTH, '\0');
-  SHA256(reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-         reinterpret_cast<unsigned char*>(out.data()));
+  if (EVP_Digest(data.data(), data.size(), reinterpret_cast<unsigned char*>(out.data()), nullptr,
+                 sha256_md(), nullptr) != 1)
+    crypto_failure("SHA-256");
   return out;
 }
 
 std::string hmac_sha256(std::string_view key, std::string_view data) {
-  std::string out(EVP_MAX_MD_SIZE, '\0');
-  unsigned int len = 0;
-  HMAC(EVP_sha256(), key.data(), int(key.size()),
-       reinterpret_cast<const unsigned char*>(data.data()), data.size(),
-       reinterpret_cast<unsigned char*>(out.data()), &len);
+  const EVP_MAC_CTX* base = hmac_sha256_template();
+  EVP_MAC_CTX* ctx = base ? EVP_MAC_CTX_dup(base) : nullptr;
+  std::string out(SHA256_DIGEST_LENGTH, '\0');
+  size_t len = 0;
+  // An empty key is valid HMAC input; OpenSSL wants a non-null pointer for it.
+  static const unsigned char kNoKey = 0;
+  const auto* k = key.empty() ? &kNoKey : reinterpret_cast<const unsigned char*>(key.data());
+  bool ok = ctx && EVP_MAC_init(ctx, k, key.size(), nullptr) == 1 &&
+            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+            EVP_MAC_final(ctx, reinterpret_cast<unsigned char*>(out.data()), &len, out.size()) == 1;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) crypto_failure("HMAC-SHA256");
   out.resize(len);
   return out;
 }
