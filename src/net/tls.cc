@@ -3,6 +3,7 @@
 #include <openssl/err.h>
 #include <openssl/x509v3.h>
 
+#include <cstdlib>
 #include <stdexcept>
 
 namespace herald::net {
@@ -68,7 +69,11 @@ void load_identity(asio::ssl::context& ctx, const CertificateFiles& files) {
 }  // namespace
 
 TrustStore::TrustStore(const std::string& extra_ca_file) : store_(X509_STORE_new()) {
-  X509_STORE_set_default_paths(store_);
+  // The system CAs as a hashed directory, looked up when a chain needs one:
+  // loading the whole bundle file up front costs OpenSSL 3 most of
+  // Herald's start-up (bench/README.md "Start-up").
+  const char* dir = getenv(X509_get_default_cert_dir_env());
+  X509_STORE_load_path(store_, dir ? dir : X509_get_default_cert_dir());
   if (!extra_ca_file.empty() && X509_STORE_load_file(store_, extra_ca_file.c_str()) != 1) {
     X509_STORE_free(store_);
     throw std::runtime_error("TLS: cannot load CA file " + extra_ca_file + ": " + openssl_error());

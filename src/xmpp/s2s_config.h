@@ -41,6 +41,9 @@ struct S2sConfig {
   // stream where the peer asked for it, stanzas to that peer go back over
   // it instead of over a connection of our own.
   bool bidi = true;
+  // XEP-0288 on our own outgoing streams: ask for bidi when the peer offers
+  // it, so the peer may send to us over the connection we opened.
+  bool bidi_outbound = true;
   // false: a peer whose certificate we cannot verify may still authenticate
   // with dialback. true: only SASL EXTERNAL (or dialback backed by a valid
   // certificate) is accepted, in both directions.

@@ -4,6 +4,7 @@
 #include "base/log.h"
 #include "net/tls.h"
 #include "xmpp/dialback.h"
+#include "xmpp/iq.h"
 #include "xmpp/s2s_stream.h"
 
 namespace herald::xmpp {
@@ -129,6 +130,8 @@ void S2sOutboundStream::on_element(xml::Element element) {
     if (auto listener = listener_.lock())
       listener->on_verify_result(std::string(element.attr_or("id")),
                                  element.attr_or("type") == "valid");
+  } else if (s2s::is_stanza(element)) {
+    handle_peer_stanza(std::move(element));
   } else if (element.is("error", s2s::kStreamNs)) {
     std::string condition = "unknown";
     if (!element.children().empty()) condition = element.children().front().name();
@@ -155,6 +158,7 @@ void S2sOutboundStream::handle_features(const xml::Element& features) {
       }
       break;
     case State::tls:
+      request_bidi(features);
       authenticate(features);
       break;
     case State::sasl:  // after <success/> and the stream restart
@@ -163,6 +167,53 @@ void S2sOutboundStream::handle_features(const xml::Element& features) {
     default:
       break;
   }
+}
+
+void S2sOutboundStream::request_bidi(const xml::Element& features) {
+  // XEP-0288: asked for before authentication, and only over TLS (the
+  // peer's identity then rests on what authenticates this stream).
+  if (bidi_ || !host_.config().bidi_outbound || !tls_active()) return;
+  if (!features.child("bidi", s2s::kBidiFeatureNs)) return;
+  xml::Element bidi("bidi", std::string(s2s::kBidiNs));
+  write(bidi);
+  bidi_ = true;
+  log::info("s2s {}: bidirectional stream requested", log_name());
+}
+
+void S2sOutboundStream::handle_peer_stanza(xml::Element stanza) {
+  if (!bidi_ || state_ != State::ready) {
+    fail("not-authorized", "stanzas only on a bidirectional stream once it is authenticated");
+    return;
+  }
+  // We opened this stream to `remote_` and authenticated it (its certificate
+  // or dialback), so only that domain may speak on it.
+  auto from = s2s::jid_domain(stanza.attr_or("from"));
+  if (!from || *from != remote_) {
+    log::info("s2s {}: stanza from another domain on a bidirectional stream", log_name());
+    fail("invalid-from");
+    return;
+  }
+  auto to = s2s::jid_domain(stanza.attr_or("to"));
+  if (!to || *to != local_) {
+    fail("host-unknown");
+    return;
+  }
+  if (!host_.peer_allowed(*from)) {
+    fail("policy-violation");
+    return;
+  }
+  if (!peer_sent_) {
+    peer_sent_ = true;
+    log::info("s2s {}: the peer sends over this stream too (bidirectional)", log_name());
+  }
+  auto type = stanza.attr_or("type");
+  if (stanza.name() == "iq" && (type == "set" || type == "get") && !host_.admit_request(*from)) {
+    log::debug("s2s {}: request over the domain's rate, answered wait", log_name());
+    host_.send_reply(make_error(stanza, ErrorType::wait, "resource-constraint",
+                                "too many requests from your domain, retry later"));
+    return;
+  }
+  host_.deliver(std::move(stanza));
 }
 
 void S2sOutboundStream::authenticate(const xml::Element& features) {

@@ -1,6 +1,10 @@
 // One outgoing s2s connection attempt to one address of a remote domain:
 // TCP connect, STARTTLS (or direct TLS), certificate check, then SASL
 // EXTERNAL when offered, else dialback (XEP-0220). Reports to a Listener.
+// XEP-0288: when the peer offers bidi (and config.bidi), asks for it after
+// TLS; the peer may then send its stanzas to us over this stream, checked
+// like an inbound stream's (from the remote domain only, to our local one,
+// admin controls) and handed to the host.
 //
 // Contract: the whole negotiation must finish within config.connect_timeout.
 // db:verify requests may be written once TLS is up and no SASL exchange is
@@ -35,6 +39,7 @@ class S2sOutboundStream : public S2sConnection {
                                                    std::weak_ptr<Listener> listener);
   void start();
   void send(const xml::Element& element) { write(element); }
+  bool bidi() const { return bidi_; }
   // "SASL EXTERNAL" or "dialback" once ready, else empty.
   const std::string& auth_method() const { return auth_method_; }
 
@@ -57,6 +62,8 @@ class S2sOutboundStream : public S2sConnection {
   void authenticate(const xml::Element& features);
   void start_dialback();
   void become_ready(const char* method);
+  void request_bidi(const xml::Element& features);
+  void handle_peer_stanza(xml::Element stanza);
 
   S2sHost& host_;
   std::string local_;
@@ -69,6 +76,8 @@ class S2sOutboundStream : public S2sConnection {
   std::string remote_stream_id_;
   bool certificate_valid_ = false;
   std::string auth_method_;
+  bool bidi_ = false;       // we sent <bidi/>
+  bool peer_sent_ = false;  // logged the first stanza the peer sent back
 };
 
 }  // namespace herald::xmpp

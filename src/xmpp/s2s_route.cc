@@ -33,9 +33,24 @@ std::vector<S2sTarget> targets_from_srv(const std::string& ascii_domain,
     if (!host.empty() && host.back() == '.') host.pop_back();
     return host;
   };
-  for (const auto& r : xmpps) targets.push_back({strip_dot(r.target), r.port, true});
-  for (const auto& r : xmpp) targets.push_back({strip_dot(r.target), r.port, false});
-  if (targets.empty()) targets.push_back({ascii_domain, 5269, false});
+  // XEP-0368: both record sets form one list ordered by priority; on equal
+  // priority direct TLS goes first (it saves a round trip). Each input is
+  // already in RFC 2782 order, so a stable merge keeps the weight choice.
+  size_t i = 0, j = 0;
+  while (i < xmpps.size() || j < xmpp.size()) {
+    bool take_tls = j >= xmpp.size() || (i < xmpps.size() && xmpps[i].priority <= xmpp[j].priority);
+    if (take_tls) {
+      targets.push_back({strip_dot(xmpps[i].target), xmpps[i].port, true});
+      ++i;
+    } else {
+      targets.push_back({strip_dot(xmpp[j].target), xmpp[j].port, false});
+      ++j;
+    }
+  }
+  // RFC 6120 3.2.1: with no _xmpp-server records, STARTTLS on the domain's
+  // own address and port 5269 is the last resort, also when every direct
+  // TLS target failed.
+  if (xmpp.empty()) targets.push_back({ascii_domain, 5269, false});
   return targets;
 }
 

@@ -1,6 +1,6 @@
 // Where to connect for a remote domain: a static route from the config,
-// else DNS SRV (_xmpps-server._tcp for direct TLS first, then
-// _xmpp-server._tcp), else the domain itself on port 5269.
+// else DNS SRV (_xmpps-server._tcp for direct TLS and _xmpp-server._tcp,
+// merged by priority), else the domain itself on port 5269.
 #pragma once
 
 #include <cstdint>
@@ -28,8 +28,10 @@ std::optional<std::string> dns_name(const std::string& domain);
 // The static route, if the config has one for `domain`.
 std::optional<S2sTarget> static_target(const S2sConfig& config, const std::string& domain);
 
-// Combines SRV answers (each already in RFC 2782 order) into targets;
-// falls back to domain:5269 when both are empty.
+// Combines SRV answers (each already in RFC 2782 order) into one list in
+// priority order, direct TLS first on equal priority; when there are no
+// _xmpp-server records it ends with domain:5269 (STARTTLS), so a domain
+// whose direct TLS targets all fail is still reached.
 std::vector<S2sTarget> targets_from_srv(const std::string& ascii_domain,
                                         const std::vector<net::SrvRecord>& xmpps,
                                         const std::vector<net::SrvRecord>& xmpp);

@@ -233,7 +233,33 @@ bool S2sService::peer_allowed(std::string_view domain) const {
 }
 
 bool S2sService::admit_request(std::string_view domain) {
-  return policy_.admit_request(domain);
+  bool admitted = policy_.admit_request(domain);
+  if (!admitted) ++requests_refused_;
+  return admitted;
+}
+
+S2sService::Stats S2sService::stats() const {
+  Stats s;
+  s.inbound = inbound_.size();
+  std::set<std::string_view> peers;
+  for (const auto& [key, out] : outbound_) {
+    peers.insert(key.second);
+    s.queued_stanzas += out->queued();
+    if (out->ready()) ++s.outbound_ready;
+    else if (out->connecting()) ++s.outbound_connecting;
+    else ++s.outbound_idle;
+  }
+  for (const auto& [key, session] : bidi_) peers.insert(key.second);
+  s.peer_domains = peers.size();
+  s.requests_refused = requests_refused_;
+  return s;
+}
+
+void S2sService::stop_accepting() {
+  for (auto& a : acceptors_) {
+    asio::error_code ignored;
+    a->close(ignored);
+  }
 }
 
 void S2sService::stop() {

@@ -42,6 +42,9 @@ class S2sService : public StanzaSender, private S2sHost {
   std::vector<asio::ip::tcp::endpoint> local_endpoints() const;
   void send(xml::Element stanza) override;
   void stop();
+  // Closes the listeners only; open streams go on (a graceful shutdown
+  // drains them, then calls stop()).
+  void stop_accepting();
   // Re-reads every certificate, key and the extra CA file (e.g. on SIGHUP
   // after a renewal). All or nothing: on any error the current ones stay and
   // std::runtime_error names the file. Connections accepted or opened from
@@ -56,6 +59,15 @@ class S2sService : public StanzaSender, private S2sHost {
     return bidi_.contains({local, remote});
   }
   const S2sOutbound* outbound(const std::string& local, const std::string& remote) const;
+  // Counts only (never domain names), for metrics and the status page.
+  struct Stats {
+    size_t inbound = 0;
+    size_t outbound_ready = 0, outbound_connecting = 0, outbound_idle = 0;
+    size_t queued_stanzas = 0;  // waiting in outbound queues
+    size_t peer_domains = 0;    // distinct remote domains we have a stream to or from (bidi)
+    uint64_t requests_refused = 0;  // IQ requests over domain_request_rate
+  };
+  Stats stats() const;
 
  private:
   // S2sHost
@@ -106,6 +118,7 @@ class S2sService : public StanzaSender, private S2sHost {
   std::map<std::pair<std::string, std::string>, S2sInbound*> bidi_;
   std::map<std::pair<std::string, std::string>, std::shared_ptr<S2sOutbound>> outbound_;
   bool stopped_ = false;
+  uint64_t requests_refused_ = 0;
 };
 
 // Parses "0.0.0.0:5269", "[::]:5269", "[::1]:0"; throws std::invalid_argument.

@@ -40,6 +40,27 @@ TEST(S2sRoute, DirectTlsRecordsComeFirstThenStartTlsThenFallback) {
   EXPECT_EQ(fallback[0], (S2sTarget{"example.org", 5269, false}));
 }
 
+TEST(S2sRoute, RecordsMergeByPriorityDirectTlsFirstOnTies) {
+  std::vector<net::SrvRecord> xmpps{{"tls1.example.org", 5270, 10, 0}, {"tls2.example.org", 5270, 30, 0}};
+  std::vector<net::SrvRecord> xmpp{{"plain1.example.org", 5269, 5, 0}, {"plain2.example.org", 5269, 10, 0}};
+  auto targets = targets_from_srv("example.org", xmpps, xmpp);
+  ASSERT_EQ(targets.size(), 4u);
+  EXPECT_EQ(targets[0], (S2sTarget{"plain1.example.org", 5269, false}));
+  EXPECT_EQ(targets[1], (S2sTarget{"tls1.example.org", 5270, true}));
+  EXPECT_EQ(targets[2], (S2sTarget{"plain2.example.org", 5269, false}));
+  EXPECT_EQ(targets[3], (S2sTarget{"tls2.example.org", 5270, true}));
+}
+
+TEST(S2sRoute, OnlyDirectTlsRecordsStillEndWithStartTlsOnTheDomain) {
+  // XEP-0368: when every _xmpps-server target fails, the _xmpp-server
+  // procedure still applies; without such records that is domain:5269.
+  std::vector<net::SrvRecord> xmpps{{"tls.example.org.", 5270, 0, 0}};
+  auto targets = targets_from_srv("example.org", xmpps, {});
+  ASSERT_EQ(targets.size(), 2u);
+  EXPECT_EQ(targets[0], (S2sTarget{"tls.example.org", 5270, true}));
+  EXPECT_EQ(targets[1], (S2sTarget{"example.org", 5269, false}));
+}
+
 TEST(S2sRoute, NonAsciiDomainsBecomePunycode) {
   EXPECT_EQ(dns_name("example.org"), "example.org");
   EXPECT_EQ(dns_name("b\xc3\xbc"

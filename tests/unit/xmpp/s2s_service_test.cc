@@ -124,7 +124,9 @@ xml::Element message(const std::string& from, const std::string& to, const std::
 
 TEST(S2sService, ExternalBothWaysAndReplyOverOwnStream) {
   asio::io_context io;
-  Node a(io, config_for("a.test", "a.test"));
+  auto a_config = config_for("a.test", "a.test");
+  a_config.bidi_outbound = false;  // else b's reply would come back over a's stream
+  Node a(io, std::move(a_config));
   Node b(io, config_for("b.test", "b.test"));
   link(a, "b.test", b, "127.0.0.1");
   link(b, "a.test", a, "127.0.0.1");
@@ -776,6 +778,37 @@ TEST(S2sBidi, NotOfferedWhenOff) {
   });
   EXPECT_NE(got.find("EXTERNAL"), std::string::npos) << got;
   EXPECT_EQ(got.find("urn:xmpp:features:bidi"), std::string::npos) << got;
+}
+
+TEST(S2sBidi, OurOwnStreamCarriesThePeersStanzasBack) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test"));
+  Node b(io, config_for("b.test", "b.test"));
+  link(a, "b.test", b, "127.0.0.1");
+  a.service.send(message("a.test", "b.test", "there"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  ASSERT_TRUE(run_until(io, [&] { return b.service.has_bidi("b.test", "a.test"); }));
+  b.service.send(message("b.test", "a.test", "back"));
+  ASSERT_TRUE(run_until(io, [&] { return a.handler.stanzas.size() == 1; }));
+  EXPECT_EQ(a.handler.stanzas[0].attr_or("id"), "back");
+  EXPECT_EQ(b.service.outbound("b.test", "a.test"), nullptr) << "b needed no stream of its own";
+  EXPECT_EQ(a.service.inbound_count(), 0u) << "one connection for both directions";
+}
+
+TEST(S2sBidi, NotRequestedWhenOutboundBidiIsOff) {
+  asio::io_context io;
+  auto config = config_for("a.test", "a.test");
+  config.bidi_outbound = false;
+  Node a(io, std::move(config));
+  Node b(io, config_for("b.test", "b.test"));
+  link(a, "b.test", b, "127.0.0.1");
+  link(b, "a.test", a, "127.0.0.1");
+  a.service.send(message("a.test", "b.test", "there"));
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  b.service.send(message("b.test", "a.test", "back"));
+  ASSERT_TRUE(run_until(io, [&] { return a.handler.stanzas.size() == 1; }));
+  EXPECT_FALSE(b.service.has_bidi("b.test", "a.test"));
+  EXPECT_NE(b.service.outbound("b.test", "a.test"), nullptr) << "b had to open its own stream";
 }
 
 }  // namespace
