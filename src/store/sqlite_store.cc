@@ -16,6 +16,20 @@ const char* const kMigrations[] = {
     "  token_hash BLOB PRIMARY KEY NOT NULL,"
     "  until INTEGER NOT NULL"  // unix seconds
     ") WITHOUT ROWID",
+    // 2: v1 registrations, exactly the fields PRIVACY.md item 3 allows
+    // (registration_store.h); times in unix seconds.
+    "CREATE TABLE registrations ("
+    "  node TEXT PRIMARY KEY NOT NULL,"
+    "  secret_hash BLOB NOT NULL,"
+    "  module TEXT NOT NULL,"
+    "  token TEXT NOT NULL,"
+    "  created INTEGER NOT NULL,"
+    "  renewed INTEGER NOT NULL,"
+    "  last_success INTEGER,"
+    "  last_error INTEGER"
+    ") WITHOUT ROWID;"
+    "CREATE INDEX registrations_token ON registrations (token);"
+    "CREATE INDEX registrations_renewed ON registrations (renewed);",
 };
 
 int64_t to_unix(std::chrono::system_clock::time_point t) {

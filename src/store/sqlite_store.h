@@ -34,6 +34,10 @@ class SqliteStore : public TombstoneStore {
   bool erase(std::string_view token_hash) override;
   size_t purge_expired(std::chrono::system_clock::time_point now) override;
 
+  // The connection, for the v1 registration store on the same file
+  // (sqlite_registration_store.h); same thread rules.
+  sqlite3* handle() { return db_; }
+
  private:
   explicit SqliteStore(sqlite3* db) : db_(db) {}
   bool exec(const char* sql, std::string* error);

@@ -124,7 +124,7 @@ TEST_F(SqliteStoreTest, StoresNothingButHashAndTime) {
   while (sqlite3_step(stmt) == SQLITE_ROW)
     tables.emplace_back(reinterpret_cast<const char*>(sqlite3_column_text(stmt, 0)));
   sqlite3_finalize(stmt);
-  EXPECT_EQ(tables, (std::vector<std::string>{"schema_version", "tombstones"}));
+  EXPECT_EQ(tables, (std::vector<std::string>{"registrations", "schema_version", "tombstones"}));
   ASSERT_EQ(sqlite3_prepare_v2(db, "SELECT * FROM tombstones", -1, &stmt, nullptr), SQLITE_OK);
   EXPECT_EQ(sqlite3_column_count(stmt), 2);
   sqlite3_finalize(stmt);
