@@ -3,6 +3,7 @@
 #include "base/log.h"
 #include "push/publish.h"
 #include "push/reply_policy.h"
+#include "push/v1/adhoc.h"
 #include "xmpp/iq.h"
 
 namespace herald::push {
@@ -30,6 +31,7 @@ struct AppServer::Held {
   std::string token;
   std::string module_name;
   std::string from_domain;
+  std::string v1_node;
   bool important = false;
   asio::steady_timer timer;
 };
@@ -87,6 +89,8 @@ void AppServer::handle(xml::Element stanza) {
     handle_get(stanza);
   } else if (type == "set" && is_publish(stanza)) {
     handle_publish(stanza);
+  } else if (type == "set" && v1_ && v1::is_command(stanza) && addressed_to_domain(stanza)) {
+    sender_.send(v1::handle_command(stanza, *v1_, domain_));
   } else if (type == "set") {
     ++counters_.unsupported;
     sender_.send(xmpp::make_error(stanza, xmpp::ErrorType::cancel, "service-unavailable"));
@@ -104,15 +108,22 @@ void AppServer::handle_get(const xml::Element& iq) {
     query.add_child("identity", std::string(kDiscoInfoNs))
         .set_attr("category", "pubsub")
         .set_attr("type", "push");
-    // TODO(v1): add http://jabber.org/protocol/commands when v1 registration is on.
     for (const char* feature : {"urn:xmpp:push:0", "urn:xmpp:ping", kDiscoInfoNs.data()})
       query.add_child("feature", std::string(kDiscoInfoNs)).set_attr("var", feature);
+    if (v1_)
+      query.add_child("feature", std::string(kDiscoInfoNs))
+          .set_attr("var", std::string(v1::kCommandsNs));
     sender_.send(std::move(reply));
+    return;
+  }
+  const xml::Element* items = iq.child("query", "http://jabber.org/protocol/disco#items");
+  if (v1_ && items && addressed_to_domain(iq) && items->attr_or("node") == v1::kCommandsNs) {
+    sender_.send(v1::command_items(iq, domain_));
     return;
   }
   if (iq.child("ping", kPingNs) && addressed_to_domain(iq)) {
     ++counters_.pings;
-    log::debug("ping from {}", iq.attr_or("from"));
+    log::debug("ping from {}", log::Jid{iq.attr_or("from")});
     sender_.send(xmpp::make_result(iq));
     return;
   }
@@ -138,12 +149,34 @@ void AppServer::handle_publish(const xml::Element& iq) {
     return;
   }
   const Publish& publish = std::get<Publish>(parsed);
-  const std::string fp = log::fingerprint(publish.node);
+  std::string fp = log::fingerprint(publish.node);
 
-  // v1 publishes name a registration node, not a module; Herald has no v1
-  // registrations yet, so every v1 node is unknown: permanent.
-  // TODO(v1): look the node up, check the secret in constant time.
-  if (publish.v1()) {
+  // v1 publishes name a registration node and carry its secret: the node's
+  // registration gives the module and the token.
+  std::string token = publish.node;
+  std::optional<std::string> wanted_module = publish.push_module;
+  std::string v1_node;
+  if (publish.v1() && v1_) {
+    v1::Target target;
+    v1::Result r = v1_->authorize(publish.node, *publish.secret, &target);
+    if (r != v1::Result::ok) {
+      ++counters_.v1_refused;
+      log::info("publish from {} module - outcome v1-{} node {}", from_domain, v1::to_string(r),
+                fp);
+      if (r == v1::Result::error)
+        sender_.send(xmpp::make_error(iq, xmpp::ErrorType::wait, "internal-server-error"));
+      else if (r == v1::Result::forbidden)
+        sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "forbidden", "wrong secret"));
+      else
+        sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found",
+                                      "unknown v1 registration"));
+      return;
+    }
+    v1_node = publish.node;
+    token = std::move(target.token);
+    wanted_module = std::move(target.module);
+    fp = log::fingerprint(token);
+  } else if (publish.v1()) {
     ++counters_.v1_refused;
     log::info("publish from {} module - outcome v1-unknown-node token {}", from_domain, fp);
     sender_.send(
@@ -151,19 +184,19 @@ void AppServer::handle_publish(const xml::Element& iq) {
     return;
   }
 
-  Module* module = find_module(publish.push_module);
+  Module* module = find_module(wanted_module);
   if (!module) {
     // Transient on purpose: a configuration edit must not wipe registrations.
     ++counters_.unknown_module;
     log::info("publish from {} module {} outcome unknown-module token {}", from_domain,
-              publish.push_module.value_or("-"), fp);
+              wanted_module.value_or("-"), fp);
     sender_.send(xmpp::make_error(iq, xmpp::ErrorType::wait, "internal-server-error",
                                   "unknown push module"));
     return;
   }
   const std::string& module_name = module->config.name;
 
-  if (!module->config.upstream->token_plausible(publish.node)) {
+  if (!module->config.upstream->token_plausible(token)) {
     ++counters_.bad_request;
     log::info("publish from {} module {} outcome implausible-token token {}", from_domain,
               module_name, fp);
@@ -172,7 +205,7 @@ void AppServer::handle_publish(const xml::Element& iq) {
     return;
   }
 
-  if (tombstones_.is_dead(publish.node, std::chrono::system_clock::now())) {
+  if (tombstones_.is_dead(token, std::chrono::system_clock::now())) {
     ++counters_.tombstoned;
     log::info("publish from {} module {} outcome tombstoned token {}", from_domain, module_name,
               fp);
@@ -181,22 +214,24 @@ void AppServer::handle_publish(const xml::Element& iq) {
     return;
   }
 
-  PushJob job{publish.node, publish.important};
-  RateVerdict verdict = limiter_.check(publish.node, std::chrono::steady_clock::now());
+  PushJob job{token, publish.important};
+  auto now = std::chrono::steady_clock::now();
+  RateVerdict verdict = options_.shared_rate_limit ? options_.shared_rate_limit->check(token, now)
+                                                   : limiter_.check(token, now);
   switch (verdict.decision) {
     case RateDecision::send_now:
-      send_now(iq, from_domain, *module, std::move(job));
+      send_now(iq, from_domain, *module, std::move(job), v1_node);
       return;
     case RateDecision::hold:
       ++counters_.held;
       log::info("publish from {} module {} outcome held token {}", from_domain, module_name, fp);
-      hold(from_domain, module_name, std::move(job), verdict.send_at);
+      hold(from_domain, module_name, std::move(job), verdict.send_at, v1_node);
       break;
     case RateDecision::absorb:
       ++counters_.absorbed;
       log::info("publish from {} module {} outcome absorbed token {}", from_domain, module_name,
                 fp);
-      if (auto it = held_.find(publish.node); it != held_.end())
+      if (auto it = held_.find(token); it != held_.end())
         it->second->important = it->second->important || publish.important;
       break;
   }
@@ -205,7 +240,7 @@ void AppServer::handle_publish(const xml::Element& iq) {
 }
 
 ReplyPlan AppServer::apply_outcome(Module& module, const std::string& token,
-                                   const UpstreamResult& result) {
+                                   const UpstreamResult& result, const std::string& v1_node) {
   auto now = std::chrono::steady_clock::now();
   bool recent = module.last_success && now - *module.last_success < options_.recent_success_period;
   ReplyPlan plan = plan_reply(result.status, recent);
@@ -224,8 +259,21 @@ ReplyPlan AppServer::apply_outcome(Module& module, const std::string& token,
       ++counters_.upstream_error;
       break;
   }
-  if (plan.bury)
-    tombstones_.bury(token, std::chrono::system_clock::now() + options_.tombstone_lifetime);
+  // Batched: the store is written by the flush job, not on this path.
+  if (v1_ && !v1_node.empty()) v1_->record(v1_node, result.status == UpstreamStatus::delivered);
+  if (plan.bury) {
+    bool kept = false;
+    if (v1_) {
+      std::optional<std::chrono::system_clock::time_point> since;
+      if (result.dead_since_ms)
+        since = std::chrono::system_clock::time_point(std::chrono::milliseconds(*result.dead_since_ms));
+      v1_->token_dead(module.config.name, token, since);
+      // Renewed after Apple's timestamp: the token is alive again.
+      kept = !v1_node.empty() && since && v1_->exists(v1_node);
+    }
+    if (!kept)
+      tombstones_.bury(token, std::chrono::system_clock::now() + options_.tombstone_lifetime);
+  }
   if (plan.suspect_environment_mixup) {
     log::warn(
         "push module {}: device token refused ({}) and no delivery succeeded recently: "
@@ -236,7 +284,7 @@ ReplyPlan AppServer::apply_outcome(Module& module, const std::string& token,
 }
 
 void AppServer::send_now(const xml::Element& iq, const std::string& from_domain, Module& module,
-                         PushJob job) {
+                         PushJob job, const std::string& v1_node) {
   auto pending = std::make_shared<Pending>(io_);
   pending->envelope = xml::Element(iq.name(), iq.ns());
   pending->envelope.mutable_attributes() = iq.attributes();
@@ -261,11 +309,11 @@ void AppServer::send_now(const xml::Element& iq, const std::string& from_domain,
   std::string token = job.token;
   Module* m = &module;  // modules_ never changes after construction
   m->config.upstream->send(
-      job, [weak, pending, m, token = std::move(token), fp](UpstreamResult result) {
+      job, [weak, pending, m, token = std::move(token), fp, v1_node](UpstreamResult result) {
         auto locked = weak.lock();
         if (!locked) return;
         AppServer& self = **locked;
-        ReplyPlan plan = self.apply_outcome(*m, token, result);
+        ReplyPlan plan = self.apply_outcome(*m, token, result, v1_node);
         if (pending->answered) {
           // Already answered `wait` on timeout; the outcome still counts.
           log::debug("late outcome {} for {}", to_string(result.status), fp);
@@ -285,7 +333,7 @@ void AppServer::send_now(const xml::Element& iq, const std::string& from_domain,
 }
 
 void AppServer::hold(const std::string& from_domain, const std::string& module_name, PushJob job,
-                     std::chrono::steady_clock::time_point send_at) {
+                     std::chrono::steady_clock::time_point send_at, const std::string& v1_node) {
   auto& slot = held_[job.token];
   if (slot) {
     // Only after the rate limiter evicted a held token: keep the one timer.
@@ -296,6 +344,7 @@ void AppServer::hold(const std::string& from_domain, const std::string& module_n
   slot->token = job.token;
   slot->module_name = module_name;
   slot->from_domain = from_domain;
+  slot->v1_node = v1_node;
   slot->important = job.important;
   std::weak_ptr<AppServer*> weak = self_;
   slot->timer.expires_at(send_at);
@@ -311,7 +360,10 @@ void AppServer::send_held(const std::string& token) {
   if (it == held_.end()) return;
   std::unique_ptr<Held> held = std::move(it->second);
   held_.erase(it);
-  limiter_.release(token, std::chrono::steady_clock::now());
+  if (options_.shared_rate_limit)
+    options_.shared_rate_limit->release(token, std::chrono::steady_clock::now());
+  else
+    limiter_.release(token, std::chrono::steady_clock::now());
 
   const std::string fp = log::fingerprint(token);
   // The push sent at the window's start may have shown the token dead.
@@ -327,10 +379,11 @@ void AppServer::send_held(const std::string& token) {
   std::weak_ptr<AppServer*> weak = self_;
   m->config.upstream->send(
       PushJob{token, held->important},
-      [weak, m, token, fp, from_domain = held->from_domain](UpstreamResult result) {
+      [weak, m, token, fp, from_domain = held->from_domain,
+       v1_node = held->v1_node](UpstreamResult result) {
         auto locked = weak.lock();
         if (!locked) return;
-        ReplyPlan plan = (*locked)->apply_outcome(*m, token, result);
+        ReplyPlan plan = (*locked)->apply_outcome(*m, token, result, v1_node);
         log::info("held push from {} module {} outcome {} token {}", from_domain, m->config.name,
                   outcome_name(plan, result.status), fp);
       });

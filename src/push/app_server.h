@@ -1,10 +1,14 @@
-// The XEP-0357 push app server behind one push domain (v2 protocol).
+// The XEP-0357 push app server behind one push domain (v2 protocol, and v1
+// when a Registrar is set).
 //
 // Receives the stanzas the transport delivers for the domain and answers
 // every IQ get/set exactly once: disco#info and XEP-0199 ping on the domain,
-// and pubsub publishes, which it checks in this order (PROTOCOL.md):
-//   parse → v1 (secret without pushModule: no v1 registrations exist, so
-//   cancel) → known module → token plausible for the module's upstream →
+// the v1 ad-hoc commands (push/v1/adhoc.h), and pubsub publishes, which it
+// checks in this order (PROTOCOL.md):
+//   parse → v1 (secret without pushModule: the node's registration gives
+//   module and token; unknown node or wrong secret → cancel, store failure →
+//   wait; without v1 every such node is unknown) → known module → token
+//   plausible for the module's upstream →
 //   tombstone → per-token rate limit → send via the module's Upstream,
 // and maps the outcome to a result or an error (reply_policy.h). IQ results
 // and errors addressed to us, messages and presences are ignored.
@@ -28,8 +32,10 @@
 
 #include "push/module.h"
 #include "push/rate_limiter.h"
+#include "push/shared_rate_limiter.h"
 #include "push/reply_policy.h"
 #include "push/tombstones.h"
+#include "push/v1/registrar.h"
 #include "xml/element.h"
 #include "xmpp/stanza_channel.h"
 
@@ -37,6 +43,9 @@ namespace herald::push {
 
 struct AppServerOptions {
   RateLimitConfig rate_limit;
+  // Several nodes: the limit shared through Redis (outlives the server);
+  // null: this node's own limiter.
+  SharedRateLimiter* shared_rate_limit = nullptr;
   std::chrono::system_clock::duration tombstone_lifetime = std::chrono::hours(24 * 30);
   // BadDeviceToken buries a token only if its module delivered this recently.
   std::chrono::steady_clock::duration recent_success_period = std::chrono::hours(24);
@@ -76,7 +85,13 @@ class AppServer : public xmpp::StanzaHandler {
 
   void handle(xml::Element stanza) override;
 
+  // Turns v1 registration on (ad-hoc commands, disco, publishes with a
+  // secret looked up here). `registrar` must outlive the server; nullptr
+  // turns it off (v1 publishes are then refused as unknown nodes).
+  void set_v1(v1::Registrar* registrar) { v1_ = registrar; }
+
   const AppServerCounters& counters() const { return counters_; }
+  size_t held_count() const { return held_.size(); }  // pushes waiting for their window
   const std::string& domain() const { return domain_; }
 
  private:
@@ -89,14 +104,16 @@ class AppServer : public xmpp::StanzaHandler {
 
   void handle_get(const xml::Element& iq);
   void handle_publish(const xml::Element& iq);
+  // `v1_node` is the registration a v1 publish named ("" for v2).
   void send_now(const xml::Element& iq, const std::string& from_domain, Module& module,
-                PushJob job);
+                PushJob job, const std::string& v1_node);
   void hold(const std::string& from_domain, const std::string& module_name, PushJob job,
-            std::chrono::steady_clock::time_point send_at);
+            std::chrono::steady_clock::time_point send_at, const std::string& v1_node);
   void send_held(const std::string& token);
   // Applies an upstream outcome (counters, module success time, tombstone)
   // and returns how to answer it.
-  ReplyPlan apply_outcome(Module& module, const std::string& token, const UpstreamResult& result);
+  ReplyPlan apply_outcome(Module& module, const std::string& token, const UpstreamResult& result,
+                          const std::string& v1_node);
   Module* find_module(const std::optional<std::string>& name);
   bool addressed_to_domain(const xml::Element& iq) const;
 
@@ -106,6 +123,7 @@ class AppServer : public xmpp::StanzaHandler {
   std::map<std::string, Module, std::less<>> modules_;
   std::optional<std::string> default_module_;
   Tombstones& tombstones_;
+  v1::Registrar* v1_ = nullptr;
   AppServerOptions options_;
   RateLimiter limiter_;
   std::map<std::string, std::unique_ptr<Held>> held_;  // by token

@@ -84,6 +84,8 @@ int main(int argc, char** argv) {
   app.add_option("--listen", listen, "HOST:PORT to listen on (port 0: any free port)")
       ->capture_default_str();
   app.add_option("--cert", server_options.cert_file, "TLS certificate chain (PEM)")->required();
+  app.add_option("--client-ca", server_options.client_ca_file,
+                 "accept client certificates from this CA (PEM): certificate-based provider auth");
   app.add_option("--key", server_options.key_file, "TLS private key (PEM)")->required();
   app.add_option("--auth-key-pub", auth_key_file,
                  "provider token key: P-256 public key PEM (or the .p8 private key)")

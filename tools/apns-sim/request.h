@@ -20,6 +20,10 @@ struct Request {
   std::vector<std::pair<std::string, std::string>> headers;
   std::string body;      // at most kMaxStoredBody bytes of the payload
   size_t body_size = 0;  // the payload's full size, even past kMaxStoredBody
+  // Certificate-based provider auth: the client presented a certificate that
+  // verified against --client-ca; its subject UID names the app's topic.
+  bool client_certificate = false;
+  std::string certificate_uid;
 };
 
 // Bodies beyond this are counted but not kept: the answer is 413 anyway, and a

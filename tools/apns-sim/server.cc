@@ -33,6 +33,8 @@ sim::ServerOptions h2_options(const ServerOptions& options) {
   h2.tls.cert_file = options.cert_file;
   h2.tls.key_file = options.key_file;
   h2.tls.client_ca_file = options.client_ca_file;
+  // Either auth method per connection: a certificate, or provider tokens.
+  h2.tls.client_certificate_optional = true;
   h2.connection.log_name = "apns-sim";
   h2.connection.initial_concurrent_streams = options.connection.one_stream_until_authenticated
                                                  ? 1
@@ -57,6 +59,10 @@ class ApnsHandler : public sim::ConnectionHandler {
     request.headers = h2.headers;
     request.body = h2.body;
     request.body_size = h2.body_size;
+    if (h2.client_certificate != nullptr && h2.client_certificate->present) {
+      request.client_certificate = true;
+      request.certificate_uid = h2.client_certificate->first("UID");
+    }
     int64_t now = now_ms();
     Outcome outcome = server_.simulator_.handle(request, auth_, now);
     ServerStats& stats = server_.stats_;

@@ -28,10 +28,21 @@ Verdict Simulator::decide(const Request& request, ProviderAuth& auth, int64_t no
                           Outcome* outcome) {
   if (Verdict v = check_route(request, &outcome->token); !v.ok()) return v;
   if (Verdict v = check_duplicates(request); !v.ok()) return v;
-  std::string authorization;
-  std::optional<std::string_view> presented;
-  if (count_header(request, "authorization", &authorization) > 0) presented = authorization;
-  if (Verdict v = auth.check(presented, now_ms / 1000); !v.ok()) return v;
+  if (request.client_certificate) {
+    // Certificate auth needs no authorization header; the certificate's
+    // subject UID is the bundle id it may push to (and its .voip topic).
+    if (request.certificate_uid.empty()) return Verdict::error(403, "BadCertificate");
+    std::string topic;
+    if (count_header(request, "apns-topic", &topic) > 0 && topic != request.certificate_uid &&
+        topic != request.certificate_uid + ".voip") {
+      return Verdict::error(400, "TopicDisallowed");
+    }
+  } else {
+    std::string authorization;
+    std::optional<std::string_view> presented;
+    if (count_header(request, "authorization", &authorization) > 0) presented = authorization;
+    if (Verdict v = auth.check(presented, now_ms / 1000); !v.ok()) return v;
+  }
   if (Verdict v = check_notification(request, config_); !v.ok()) return v;
   if (auto it = behaviours_.find(outcome->token); it != behaviours_.end()) {
     const TokenBehaviour& b = it->second;

@@ -23,9 +23,26 @@ size_t apns_payload_limit(ApnsModuleSettings::PushType type) {
   return type == ApnsModuleSettings::PushType::voip ? 5120 : 4096;
 }
 
+ApnsModuleSettings::PushType effective_push_type(const ApnsModuleSettings& settings,
+                                                 const PushJob& job) {
+  using PushType = ApnsModuleSettings::PushType;
+  if (settings.push_type == PushType::background && job.important) return PushType::alert;
+  return settings.push_type;
+}
+
 std::string apns_payload(const ApnsModuleSettings& settings) {
+  return apns_payload(settings, settings.push_type);
+}
+
+std::string apns_payload(const ApnsModuleSettings& settings, ApnsModuleSettings::PushType type) {
+  nlohmann::json payload = nlohmann::json::object();
+  if (!settings.extra_payload.empty()) {
+    // Checked by check_apns_settings(): an object without "aps".
+    nlohmann::json extra = nlohmann::json::parse(settings.extra_payload, nullptr, false);
+    if (extra.is_object()) payload = std::move(extra);
+  }
   nlohmann::json aps;
-  if (settings.push_type == ApnsModuleSettings::PushType::background) {
+  if (type == ApnsModuleSettings::PushType::background) {
     aps["content-available"] = 1;
   } else {
     // VoIP pushes carry the same wake-up alert; the app hands them to CallKit.
@@ -33,7 +50,8 @@ std::string apns_payload(const ApnsModuleSettings& settings) {
     aps["mutable-content"] = 1;
     if (!settings.sound.empty()) aps["sound"] = settings.sound;
   }
-  return nlohmann::json{{"aps", aps}}.dump();
+  payload["aps"] = std::move(aps);
+  return payload.dump();
 }
 
 std::string check_apns_settings(const ApnsModuleSettings& settings) {
@@ -45,10 +63,20 @@ std::string check_apns_settings(const ApnsModuleSettings& settings) {
   if (settings.collapse_id && settings.collapse_id->size() > 64) {
     return "APNs collapse id is longer than 64 bytes";
   }
-  size_t size = apns_payload(settings).size();
-  if (size > apns_payload_limit(settings.push_type)) {
-    return "APNs payload is " + std::to_string(size) + " bytes, over the limit of " +
-           std::to_string(apns_payload_limit(settings.push_type));
+  if (!settings.extra_payload.empty()) {
+    nlohmann::json extra = nlohmann::json::parse(settings.extra_payload, nullptr, false);
+    if (!extra.is_object()) return "APNs extra payload is not a JSON object";
+    if (extra.contains("aps")) return "APNs extra payload must not set \"aps\" (Herald builds it)";
+  }
+  using PushType = ApnsModuleSettings::PushType;
+  std::vector<PushType> types = {settings.push_type};
+  if (settings.push_type == PushType::background) types.push_back(PushType::alert);
+  for (PushType type : types) {
+    size_t size = apns_payload(settings, type).size();
+    if (size > apns_payload_limit(type)) {
+      return std::string("APNs ") + to_string(type) + " payload is " + std::to_string(size) +
+             " bytes, over Apple's limit of " + std::to_string(apns_payload_limit(type));
+    }
   }
   return {};
 }
@@ -58,23 +86,24 @@ ApnsRequest build_apns_request(const ApnsModuleSettings& settings, const PushJob
   using PushType = ApnsModuleSettings::PushType;
   ApnsRequest r;
   r.method = "POST";
+  PushType type = effective_push_type(settings, job);
   r.path = "/3/device/" + job.token;
-  r.body = apns_payload(settings);
+  r.body = apns_payload(settings, type);
   r.apns_id = random_uuid();
   int64_t expires = std::chrono::duration_cast<std::chrono::seconds>(
                         (now + settings.expiration).time_since_epoch())
                         .count();
   std::string topic = settings.topic;
-  if (settings.push_type == PushType::voip) topic += ".voip";
+  if (type == PushType::voip) topic += ".voip";
   r.headers = {
       {"apns-topic", topic},
-      {"apns-push-type", to_string(settings.push_type)},
-      {"apns-priority", settings.push_type == PushType::background ? "5" : "10"},
+      {"apns-push-type", to_string(type)},
+      {"apns-priority", type == PushType::background ? "5" : "10"},
       {"apns-expiration", std::to_string(expires)},
       {"apns-id", r.apns_id},
-      {"authorization", "bearer " + std::string(jwt)},
       {"content-type", "application/json"},
   };
+  if (!jwt.empty()) r.headers.emplace_back("authorization", "bearer " + std::string(jwt));
   if (settings.collapse_id) r.headers.emplace_back("apns-collapse-id", *settings.collapse_id);
   return r;
 }

@@ -3,7 +3,14 @@
 // Contract: build_apns_request() turns a PushJob into the method, path,
 // headers and body of POST /3/device/<token>. The payload is a fixed wake-up
 // text from the settings, never message content (PRIVACY.md); the app's
-// notification extension replaces it. apns-expiration is computed from the
+// notification extension replaces it. Push types follow PROTOCOL.md: `alert`
+// (priority 10, mutable-content), `voip` (topic + ".voip", priority 10) and
+// `background` (priority 5, content-available, no alert) — but a module set
+// to background still sends an important job (non-empty body, Tigase
+// priority high) as an alert, so a message is not throttled like a chat
+// state. extra_payload is a JSON object merged beside "aps" (operators use it
+// e.g. to tell old app builds to update). An empty `jwt` means certificate
+// auth: no authorization header. apns-expiration is computed from the
 // `now` passed in, so it is fresh for every request and testable. Settings are
 // checked once by check_apns_settings() at configuration time (topic present,
 // payload within Apple's size limit), so building a request cannot fail.
@@ -34,6 +41,11 @@ struct ApnsModuleSettings {
   std::chrono::seconds expiration{28 * 24 * 3600};
   std::optional<std::string> collapse_id;
   std::chrono::milliseconds request_timeout{10000};  // then the outcome is unknown
+  std::string extra_payload;  // JSON object text merged into the payload; empty: none
+  // The connection pool an upstream builds for itself (see ConnectionPool).
+  size_t connections = 2;
+  size_t max_queue = 1000;
+  std::chrono::milliseconds ping_interval{60000};
 };
 
 const char* to_string(ApnsModuleSettings::PushType type);
@@ -48,7 +60,12 @@ struct ApnsRequest {
 
 // 4096 bytes, 5120 for VoIP.
 size_t apns_payload_limit(ApnsModuleSettings::PushType type);
-std::string apns_payload(const ApnsModuleSettings& settings);
+// The push type a job is sent as: the module's, except that an important job
+// of a background module goes out as an alert.
+ApnsModuleSettings::PushType effective_push_type(const ApnsModuleSettings& settings,
+                                                 const PushJob& job);
+std::string apns_payload(const ApnsModuleSettings& settings, ApnsModuleSettings::PushType type);
+std::string apns_payload(const ApnsModuleSettings& settings);  // for the module's own type
 // Empty when usable; else a message for the configuration error.
 std::string check_apns_settings(const ApnsModuleSettings& settings);
 

@@ -7,11 +7,6 @@
 #include "push/apns/apns_response.h"
 
 namespace herald::push::apns {
-namespace {
-
-constexpr std::chrono::seconds kMaxBackoff{60};
-
-}  // namespace
 
 struct ApnsUpstream::Attempt {
   PushJob job;
@@ -19,26 +14,42 @@ struct ApnsUpstream::Attempt {
   std::string apns_id;  // kept across resends so one push has one id in the logs
   std::string jwt;      // the token this attempt used, to invalidate exactly it
   bool resent_after_expired_token = false;
-  bool resent_after_not_processed = false;
 };
 
+std::shared_ptr<ConnectionPool> ApnsUpstream::make_pool(asio::io_context& io,
+                                                       const ApnsModuleSettings& settings,
+                                                       const std::string& extra_ca_file,
+                                                       const TlsClientIdentity& identity) {
+  PoolOptions o;
+  o.host = settings.host;
+  o.port = settings.port;
+  o.connections = settings.connections;
+  o.max_queue = settings.max_queue;
+  o.request_timeout = settings.request_timeout;
+  o.ping_interval = settings.ping_interval;
+  return std::make_shared<ConnectionPool>(io, make_http2_tls_context(extra_ca_file, identity), o);
+}
+
 ApnsUpstream::ApnsUpstream(asio::io_context& io, ApnsModuleSettings settings,
-                           std::shared_ptr<JwtSigner> signer, const std::string& extra_ca_file)
+                           std::shared_ptr<JwtSigner> signer, const std::string& extra_ca_file,
+                           const TlsClientIdentity& identity)
+    : ApnsUpstream(io, settings, std::move(signer),
+                   make_pool(io, settings, extra_ca_file, identity)) {}
+
+ApnsUpstream::ApnsUpstream(asio::io_context& io, ApnsModuleSettings settings,
+                           std::shared_ptr<JwtSigner> signer, std::shared_ptr<ConnectionPool> pool)
     : io_(io),
       settings_(std::move(settings)),
       signer_(std::move(signer)),
-      tls_(make_http2_tls_context(extra_ca_file)),
+      pool_(std::move(pool)),
       self_(std::make_shared<ApnsUpstream*>(this)) {
   if (std::string error = check_apns_settings(settings_); !error.empty()) {
     throw std::invalid_argument(error);
   }
-  if (!signer_) throw std::invalid_argument("APNs: no provider token signer");
+  if (!pool_) throw std::invalid_argument("APNs: no connection pool");
 }
 
-ApnsUpstream::~ApnsUpstream() {
-  self_.reset();
-  if (conn_) conn_->close("upstream shut down");
-}
+ApnsUpstream::~ApnsUpstream() { self_.reset(); }
 
 bool ApnsUpstream::token_plausible(const std::string& token) const {
   return plausible_apns_token(token);
@@ -56,48 +67,9 @@ void ApnsUpstream::send(const PushJob& job, std::function<void(UpstreamResult)> 
   start_attempt(a);
 }
 
-std::shared_ptr<Http2Connection> ApnsUpstream::connection() {
-  if (conn_ && conn_->accepting()) return conn_;
-  if (conn_) {
-    // Drained (GOAWAY) or failed: let it finish its streams on its own.
-    if (conn_->outstanding() == 0) conn_->close("replaced");
-    conn_.reset();
-  }
-  if (connect_failures_ > 0 && std::chrono::steady_clock::now() < next_connect_) return nullptr;
-  Http2Options options;
-  options.host = settings_.host;
-  options.port = settings_.port;
-  options.request_timeout = settings_.request_timeout;
-  conn_ = Http2Connection::create(io_, tls_, options);
-  std::weak_ptr<ApnsUpstream*> weak = self_;
-  conn_->set_closed_handler([weak](bool was_connected, const std::string& why) {
-    if (auto self = weak.lock()) (*self)->on_connection_closed(was_connected, why);
-  });
-  conn_->start();
-  return conn_;
-}
-
-void ApnsUpstream::on_connection_closed(bool was_connected, const std::string& why) {
-  if (was_connected) {
-    log::info("apns {}: connection closed: {}", settings_.host, why);
-    return;
-  }
-  ++connect_failures_;
-  auto backoff = std::min<std::chrono::seconds>(
-      kMaxBackoff, std::chrono::seconds(int64_t{1} << std::min(connect_failures_ - 1, 6)));
-  next_connect_ = std::chrono::steady_clock::now() + backoff;
-  log::warn("apns {}: connect failed ({} in a row, next try in {} s): {}", settings_.host,
-            connect_failures_, backoff.count(), why);
-}
-
 void ApnsUpstream::start_attempt(const std::shared_ptr<Attempt>& a) {
-  std::shared_ptr<Http2Connection> conn = connection();
-  if (!conn) {
-    complete(a, {UpstreamStatus::unavailable, 0, "connect backoff", std::nullopt});
-    return;
-  }
   auto now = std::chrono::system_clock::now();
-  a->jwt = signer_->current(now);
+  a->jwt = signer_ ? signer_->current(now) : std::string();
   ApnsRequest built = build_apns_request(settings_, a->job, a->jwt, now);
   if (a->apns_id.empty()) {
     a->apns_id = built.apns_id;
@@ -109,7 +81,7 @@ void ApnsUpstream::start_attempt(const std::shared_ptr<Attempt>& a) {
   Http2Request request{std::move(built.method), std::move(built.path), std::move(built.headers),
                        std::move(built.body)};
   std::weak_ptr<ApnsUpstream*> weak = self_;
-  conn->submit(std::move(request), [weak, a](Http2Result result) {
+  pool_->submit(std::move(request), [weak, a](Http2Result result) {
     if (auto self = weak.lock()) return (*self)->on_result(a, std::move(result));
     // Shut down meanwhile: report without resending.
     UpstreamResult r;
@@ -123,23 +95,18 @@ void ApnsUpstream::start_attempt(const std::shared_ptr<Attempt>& a) {
 void ApnsUpstream::on_result(const std::shared_ptr<Attempt>& a, Http2Result result) {
   switch (result.outcome) {
     case Http2Outcome::not_processed:
-      if (!a->resent_after_not_processed) {
-        a->resent_after_not_processed = true;
-        log::debug("apns {}: apns-id {} not processed ({}), resending", settings_.host, a->apns_id,
-                   result.error);
-        return start_attempt(a);
-      }
+      // The pool already resent it as often as it may.
       return complete(a, {UpstreamStatus::unavailable, 0, result.error, std::nullopt});
     case Http2Outcome::unknown:
       return complete(a, {UpstreamStatus::unknown, 0, result.error, std::nullopt});
     case Http2Outcome::response:
       break;
   }
-  connect_failures_ = 0;
   const Http2Response& response = result.response;
   ApnsErrorBody error;
   if (response.status != 200) error = parse_apns_error_body(response.body);
-  if (is_expired_provider_token(response.status, error.reason) && !a->resent_after_expired_token) {
+  if (signer_ && is_expired_provider_token(response.status, error.reason) &&
+      !a->resent_after_expired_token) {
     a->resent_after_expired_token = true;
     signer_->invalidate(a->jwt);
     log::info("apns {}: provider token expired, refreshing", settings_.host);

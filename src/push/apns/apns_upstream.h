@@ -1,16 +1,18 @@
-// push::Upstream for one APNs push module (topic, environment, key).
+// push::Upstream for one APNs push module (topic, environment, credentials).
 //
-// Contract: lives on one io_context thread. Keeps one HTTP/2 connection to
-// settings.host and reuses it; when it drops, the next send opens a new one,
-// and after failed connects new ones wait out a backoff (1 s doubling to 60 s)
-// during which sends fail fast as `unavailable`. Outcomes follow
+// Contract: lives on one io_context thread. Sends through a ConnectionPool,
+// its own or one shared with other modules of the same host and credentials
+// (the pool queues, honours stream limits, drains GOAWAY onto new
+// connections, resends only what provably was not processed, backs off
+// reconnects, pings idle connections). Outcomes follow
 // classify_apns_response(); in addition a 403 ExpiredProviderToken refreshes
-// the JWT and resends once, and a request the server provably did not process
-// (connect failure, REFUSED_STREAM, above GOAWAY's last-stream-id) is resent
-// once, then reported `unavailable`. A request whose outcome is unknown is
-// never resent (delivery is at most once). `done` runs exactly once, posted to
-// the io_context, also when the upstream is destroyed with sends in flight.
-// Logs carry host, status, reason, apns-id and the token fingerprint only.
+// the JWT and resends once. A request whose outcome is unknown is never
+// resent (delivery is at most once); a full queue answers `unavailable` with
+// reason "queue full" at once. `signer` null means certificate auth (the
+// pool's TLS context carries the client certificate). `done` runs exactly
+// once, posted to the io_context, also when the upstream is destroyed with
+// sends in flight. Logs carry host, status, reason, apns-id and the token
+// fingerprint only.
 #pragma once
 
 #include <asio.hpp>
@@ -21,6 +23,7 @@
 #include <string>
 
 #include "push/apns/apns_request.h"
+#include "push/apns/connection_pool.h"
 #include "push/apns/http2_connection.h"
 #include "push/apns/jwt_signer.h"
 #include "push/upstream.h"
@@ -31,8 +34,12 @@ class ApnsUpstream : public Upstream {
  public:
   // Throws std::invalid_argument for unusable settings and std::runtime_error
   // when `extra_ca_file` cannot be loaded, so both surface at config time.
+  // Builds its own pool from settings (connections, max_queue, ping_interval).
   ApnsUpstream(asio::io_context& io, ApnsModuleSettings settings, std::shared_ptr<JwtSigner> signer,
-               const std::string& extra_ca_file = {});
+               const std::string& extra_ca_file = {}, const TlsClientIdentity& identity = {});
+  // Sends through `pool`, e.g. one shared with other modules.
+  ApnsUpstream(asio::io_context& io, ApnsModuleSettings settings, std::shared_ptr<JwtSigner> signer,
+               std::shared_ptr<ConnectionPool> pool);
   ~ApnsUpstream() override;
   ApnsUpstream(const ApnsUpstream&) = delete;
   ApnsUpstream& operator=(const ApnsUpstream&) = delete;
@@ -41,6 +48,13 @@ class ApnsUpstream : public Upstream {
   bool token_plausible(const std::string& token) const override;
 
   const ApnsModuleSettings& settings() const { return settings_; }
+  const ConnectionPool& pool() const { return *pool_; }
+
+  // The pool an upstream with these settings would build for itself.
+  static std::shared_ptr<ConnectionPool> make_pool(asio::io_context& io,
+                                                   const ApnsModuleSettings& settings,
+                                                   const std::string& extra_ca_file,
+                                                   const TlsClientIdentity& identity);
 
  private:
   struct Attempt;
@@ -48,17 +62,11 @@ class ApnsUpstream : public Upstream {
   void start_attempt(const std::shared_ptr<Attempt>& a);
   void on_result(const std::shared_ptr<Attempt>& a, Http2Result result);
   void complete(const std::shared_ptr<Attempt>& a, UpstreamResult result);
-  // The open connection, a new one, or nullptr while backing off.
-  std::shared_ptr<Http2Connection> connection();
-  void on_connection_closed(bool was_connected, const std::string& why);
 
   asio::io_context& io_;
   ApnsModuleSettings settings_;
   std::shared_ptr<JwtSigner> signer_;
-  std::shared_ptr<asio::ssl::context> tls_;
-  std::shared_ptr<Http2Connection> conn_;
-  int connect_failures_ = 0;
-  std::chrono::steady_clock::time_point next_connect_{};
+  std::shared_ptr<ConnectionPool> pool_;
   // Callbacks hold a weak_ptr to this: they outlive the upstream in the queue.
   std::shared_ptr<ApnsUpstream*> self_;
 };

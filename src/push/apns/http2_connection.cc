@@ -1,9 +1,11 @@
 #include "push/apns/http2_connection.h"
 
 #include <nghttp2/nghttp2.h>
+#include <openssl/pkcs12.h>
 #include <openssl/ssl.h>
 
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <stdexcept>
 
@@ -44,14 +46,68 @@ const char* to_string(Http2Outcome outcome) {
   return "unknown";
 }
 
-std::shared_ptr<asio::ssl::context> make_http2_tls_context(const std::string& extra_ca_file) {
+namespace {
+
+void load_pkcs12(SSL_CTX* ctx, const TlsClientIdentity& id) {
+  FILE* f = fopen(id.pkcs12_file.c_str(), "rb");
+  if (f == nullptr) throw std::runtime_error("TLS: cannot open PKCS#12 file " + id.pkcs12_file);
+  PKCS12* p12 = d2i_PKCS12_fp(f, nullptr);
+  fclose(f);
+  if (p12 == nullptr) throw std::runtime_error("TLS: not a PKCS#12 file: " + id.pkcs12_file);
+  EVP_PKEY* key = nullptr;
+  X509* cert = nullptr;
+  STACK_OF(X509)* chain = nullptr;
+  int ok = PKCS12_parse(p12, id.pkcs12_password.c_str(), &key, &cert, &chain);
+  PKCS12_free(p12);
+  bool used = ok == 1 && key != nullptr && cert != nullptr &&
+              SSL_CTX_use_certificate(ctx, cert) == 1 && SSL_CTX_use_PrivateKey(ctx, key) == 1;
+  for (int i = 0; used && chain != nullptr && i < sk_X509_num(chain); ++i) {
+    // add1: the context takes its own reference, the stack keeps ours.
+    used = SSL_CTX_add1_chain_cert(ctx, sk_X509_value(chain, i)) == 1;
+  }
+  EVP_PKEY_free(key);
+  X509_free(cert);
+  sk_X509_pop_free(chain, X509_free);
+  if (!used) {
+    throw std::runtime_error("TLS: cannot use PKCS#12 file " + id.pkcs12_file +
+                             " (wrong password, or no certificate and key in it)");
+  }
+}
+
+void load_identity(asio::ssl::context& ctx, const TlsClientIdentity& id) {
+  if (id.empty()) return;
+  if (!id.pkcs12_file.empty()) {
+    load_pkcs12(ctx.native_handle(), id);
+  } else {
+    asio::error_code ec;
+    ctx.use_certificate_chain_file(id.certificate_file, ec);
+    if (ec) {
+      throw std::runtime_error("TLS: cannot load client certificate " + id.certificate_file +
+                               ": " + ec.message());
+    }
+    const std::string& key = id.key_file.empty() ? id.certificate_file : id.key_file;
+    ctx.use_private_key_file(key, asio::ssl::context::pem, ec);
+    if (ec) throw std::runtime_error("TLS: cannot load client key " + key + ": " + ec.message());
+  }
+  if (SSL_CTX_check_private_key(ctx.native_handle()) != 1) {
+    throw std::runtime_error("TLS: the client key does not match the client certificate");
+  }
+}
+
+}  // namespace
+
+std::shared_ptr<asio::ssl::context> make_http2_tls_context(const std::string& extra_ca_file,
+                                                           const TlsClientIdentity& identity) {
   auto ctx = std::make_shared<asio::ssl::context>(asio::ssl::context::tls_client);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
                    asio::ssl::context::no_tlsv1_1);
   ctx->set_verify_mode(asio::ssl::verify_peer);
   asio::error_code ec;
-  ctx->set_default_verify_paths(ec);
+  // The system CAs as a hashed directory, read when a chain needs one:
+  // parsing the whole bundle up front was most of Herald's start-up.
+  const char* ca_dir = getenv(X509_get_default_cert_dir_env());
+  ctx->add_verify_path(ca_dir ? ca_dir : X509_get_default_cert_dir(), ec);
   if (ec) throw std::runtime_error("TLS: cannot load the system CA paths: " + ec.message());
   if (!extra_ca_file.empty()) {
     ctx->load_verify_file(extra_ca_file, ec);
@@ -62,6 +118,7 @@ std::shared_ptr<asio::ssl::context> make_http2_tls_context(const std::string& ex
   if (SSL_CTX_set_alpn_protos(ctx->native_handle(), kAlpn, sizeof(kAlpn)) != 0) {
     throw std::runtime_error("TLS: cannot set ALPN h2");
   }
+  load_identity(*ctx, identity);
   return ctx;
 }
 
@@ -117,7 +174,10 @@ class Http2Connection::Callbacks {
   static int on_frame_recv(nghttp2_session* /*session*/, const nghttp2_frame* frame,
                            void* user_data) {
     auto* self = static_cast<Http2Connection*>(user_data);
-    if (frame->hd.type == NGHTTP2_GOAWAY) {
+    if (frame->hd.type == NGHTTP2_PING && (frame->hd.flags & NGHTTP2_FLAG_ACK) != 0) {
+      if (self->ping_outstanding_) ++self->pings_answered_;
+      self->ping_outstanding_ = false;
+    } else if (frame->hd.type == NGHTTP2_GOAWAY) {
       self->goaway_ = true;
       self->goaway_last_stream_id_ = frame->goaway.last_stream_id;
       log::info("http2 {}: GOAWAY error={} last-stream={}", self->options_.host,
@@ -190,6 +250,7 @@ Http2Connection::Http2Connection(asio::io_context& io, std::shared_ptr<asio::ssl
       resolver_(io),
       stream_(io, *tls_),
       connect_timer_(io),
+      ping_timer_(io),
       read_buf_(kReadBufferSize) {}
 
 Http2Connection::~Http2Connection() {
@@ -260,9 +321,41 @@ void Http2Connection::on_connected() {
   connected_ = true;
   connect_timer_.cancel();
   log::debug("http2 {}:{}: connected", options_.host, options_.port);
+  last_read_ = std::chrono::steady_clock::now();
   pump();
   do_write();
   do_read();
+  schedule_ping();
+  notify_capacity();
+}
+
+void Http2Connection::schedule_ping() {
+  if (options_.ping_interval.count() <= 0 || closed_) return;
+  std::weak_ptr<Http2Connection> weak = shared_from_this();
+  ping_timer_.expires_after(options_.ping_interval);
+  ping_timer_.async_wait([weak](const asio::error_code& ec) {
+    auto self = weak.lock();
+    if (ec || !self || self->closed_) return;
+    if (self->ping_outstanding_) return self->close("PING not answered");
+    // Only idle connections need proof of life; traffic is proof enough.
+    if (std::chrono::steady_clock::now() - self->last_read_ >= self->options_.ping_interval) {
+      nghttp2_submit_ping(self->session_, NGHTTP2_FLAG_NONE, nullptr);
+      self->ping_outstanding_ = true;
+      self->do_write();
+    }
+    self->schedule_ping();
+  });
+}
+
+void Http2Connection::notify_capacity() {
+  if (on_capacity_ && !closed_) on_capacity_();
+}
+
+size_t Http2Connection::free_slots() const {
+  if (!connected_ || !accepting() || session_ == nullptr) return 0;
+  size_t used = streams_.size() + queue_.size();
+  size_t limit = stream_limit();
+  return used >= limit ? 0 : limit - used;
 }
 
 void Http2Connection::submit(Http2Request request, Callback done) {
@@ -391,13 +484,16 @@ void Http2Connection::do_read() {
                              ? "closed by server"
                              : "read failed: " + ec.message());
     }
+    self->last_read_ = std::chrono::steady_clock::now();
     ssize_t rv = nghttp2_session_mem_recv(self->session_, self->read_buf_.data(), n);
     if (rv < 0) {
       return self->close(std::string("nghttp2 recv: ") + nghttp2_strerror(static_cast<int>(rv)));
     }
     self->pump();
     self->do_write();
-    if (!self->closed_) self->do_read();
+    if (self->closed_) return;
+    self->do_read();
+    self->notify_capacity();
   });
 }
 
@@ -422,6 +518,7 @@ void Http2Connection::close(const std::string& why) {
   bool was_connected = connected_;
   log::debug("http2 {}:{}: closing: {}", options_.host, options_.port, why);
   connect_timer_.cancel();
+  ping_timer_.cancel();
   resolver_.cancel();
   asio::error_code ignored;
   stream_.lowest_layer().close(ignored);

@@ -13,7 +13,11 @@
 //   unknown       - it was written and then the stream or connection failed or
 //                   the request timed out; the caller must not resend.
 // After GOAWAY or a failure the connection stops accepting (accepting() is
-// false); the owner opens a new one. The owner must call close() when it drops
+// false); the owner opens a new one. With ping_interval set, a connection on
+// which nothing arrived for that long sends a PING and closes itself when the
+// next interval passes without any answer. free_slots() and the capacity
+// handler let an owner keep requests in its own queue and hand them over only
+// when a stream can start at once. The owner must call close() when it drops
 // the connection: pending asynchronous operations keep it alive until then.
 #pragma once
 
@@ -39,6 +43,7 @@ struct Http2Options {
   uint16_t port = 443;
   std::chrono::milliseconds connect_timeout{10000};  // TCP + TLS handshake
   std::chrono::milliseconds request_timeout{10000};  // from submit() to response
+  std::chrono::milliseconds ping_interval{0};        // 0: no pings
 };
 
 struct Http2Request {
@@ -65,10 +70,23 @@ struct Http2Result {
   std::string error;  // short local cause when no response arrived
 };
 
+// A TLS client certificate (APNs certificate-based provider auth): either a
+// PEM certificate chain plus PEM key, or one PKCS#12 file (.p12, as Keychain
+// exports it) with an optional password. All empty: no client certificate.
+struct TlsClientIdentity {
+  std::string certificate_file;
+  std::string key_file;  // empty: the key is in certificate_file
+  std::string pkcs12_file;
+  std::string pkcs12_password;
+  bool empty() const { return certificate_file.empty() && pkcs12_file.empty(); }
+};
+
 // A TLS client context for HTTP/2: TLS 1.2+, ALPN h2, peer verification from
-// the system's default paths plus `extra_ca_file` if non-empty. Throws
-// std::runtime_error if the CA file cannot be loaded.
-std::shared_ptr<asio::ssl::context> make_http2_tls_context(const std::string& extra_ca_file);
+// the system's default paths plus `extra_ca_file` if non-empty, and the
+// client certificate if given. Throws std::runtime_error if a file cannot be
+// loaded or the key does not match the certificate.
+std::shared_ptr<asio::ssl::context> make_http2_tls_context(
+    const std::string& extra_ca_file, const TlsClientIdentity& identity = {});
 
 class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
  public:
@@ -76,6 +94,8 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   // Called once when the connection ends; `was_connected`: the TLS handshake
   // had completed, so the failure was not a connect failure.
   using ClosedHandler = std::function<void(bool was_connected, const std::string& why)>;
+  // Called (not posted) when streams may have freed up or the limit changed.
+  using CapacityHandler = std::function<void()>;
 
   static std::shared_ptr<Http2Connection> create(asio::io_context& io,
                                                  std::shared_ptr<asio::ssl::context> tls,
@@ -83,6 +103,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   ~Http2Connection();
 
   void set_closed_handler(ClosedHandler handler) { on_closed_ = std::move(handler); }
+  void set_capacity_handler(CapacityHandler handler) { on_capacity_ = std::move(handler); }
   void start();  // resolve, connect, handshake
   void submit(Http2Request request, Callback done);
   // Fails every outstanding request (not_processed if never written, else
@@ -92,6 +113,9 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   bool accepting() const { return !closed_ && !goaway_; }
   bool connected() const { return connected_ && !closed_; }
   size_t outstanding() const { return queue_.size() + streams_.size(); }
+  // Requests submit() would start as streams right now (0 until connected).
+  size_t free_slots() const;
+  uint64_t pings_answered() const { return pings_answered_; }
   const Http2Options& options() const { return options_; }
 
  private:
@@ -109,6 +133,8 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   void finish(Pending& p, Http2Result result);
   void on_request_timeout(const std::shared_ptr<Pending>& p);
   Http2Outcome failure_outcome(const Pending& p) const;
+  void schedule_ping();
+  void notify_capacity();
 
   asio::io_context& io_;
   std::shared_ptr<asio::ssl::context> tls_;
@@ -118,6 +144,11 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   asio::steady_timer connect_timer_;
   nghttp2_session* session_ = nullptr;
   ClosedHandler on_closed_;
+  CapacityHandler on_capacity_;
+  asio::steady_timer ping_timer_;
+  std::chrono::steady_clock::time_point last_read_{};
+  bool ping_outstanding_ = false;
+  uint64_t pings_answered_ = 0;
 
   bool started_ = false;
   bool connected_ = false;

@@ -119,6 +119,58 @@ TEST(ApnsRequest, SettingsCheckEnforcesPayloadLimits) {
   EXPECT_NE(check_apns_settings(s), "");
 }
 
+TEST(ApnsRequest, BackgroundModuleSendsImportantPushesAsAlerts) {
+  ApnsModuleSettings s = settings_for(PushType::background);
+  ApnsRequest r = build_apns_request(s, {kToken, /*important=*/true}, "J", kNow);
+  auto h = headers_of(r);
+  EXPECT_EQ(h["apns-push-type"], "alert");
+  EXPECT_EQ(h["apns-priority"], "10");
+  EXPECT_EQ(h["apns-topic"], "im.example.app");
+  auto body = nlohmann::json::parse(r.body);
+  EXPECT_EQ(body["aps"]["mutable-content"], 1);
+  EXPECT_FALSE(body["aps"].contains("content-available"));
+  // An alert module stays alert, a voip module stays voip, whatever the job.
+  EXPECT_EQ(headers_of(build_apns_request(settings_for(PushType::voip), {kToken, false}, "J",
+                                          kNow))["apns-push-type"],
+            "voip");
+  EXPECT_EQ(headers_of(build_apns_request(settings_for(PushType::alert), {kToken, false}, "J",
+                                          kNow))["apns-push-type"],
+            "alert");
+}
+
+TEST(ApnsRequest, ExtraPayloadKeysSitBesideAps) {
+  ApnsModuleSettings s = settings_for(PushType::alert);
+  s.extra_payload = R"({"min-build":"6.4.2","flags":{"upgrade":true}})";
+  EXPECT_EQ(check_apns_settings(s), "");
+  auto body = nlohmann::json::parse(build_apns_request(s, {kToken}, "J", kNow).body);
+  EXPECT_EQ(body["min-build"], "6.4.2");
+  EXPECT_EQ(body["flags"]["upgrade"], true);
+  EXPECT_EQ(body["aps"]["mutable-content"], 1);
+  s.push_type = PushType::background;
+  body = nlohmann::json::parse(build_apns_request(s, {kToken}, "J", kNow).body);
+  EXPECT_EQ(body["min-build"], "6.4.2");
+  EXPECT_EQ(body["aps"], nlohmann::json::parse(R"({"content-available":1})"));
+}
+
+TEST(ApnsRequest, ExtraPayloadMustNotTouchApsAndMustFit) {
+  ApnsModuleSettings s = settings_for(PushType::alert);
+  s.extra_payload = R"({"aps":{"badge":1}})";
+  EXPECT_NE(check_apns_settings(s).find("aps"), std::string::npos);
+  s.extra_payload = "[1,2]";
+  EXPECT_NE(check_apns_settings(s), "");
+  s.extra_payload = R"({"pad":")" + std::string(4096, 'x') + R"("})";
+  EXPECT_NE(check_apns_settings(s).find("4096"), std::string::npos);
+  // A background module also sends alerts, so the alert must fit too.
+  s = settings_for(PushType::background);
+  s.alert_body = std::string(4090, 'x');
+  EXPECT_NE(check_apns_settings(s).find("alert payload"), std::string::npos);
+}
+
+TEST(ApnsRequest, CertificateAuthHasNoAuthorizationHeader) {
+  auto h = headers_of(build_apns_request(settings_for(PushType::alert), {kToken}, "", kNow));
+  EXPECT_EQ(h.count("authorization"), 0u);
+}
+
 TEST(ApnsRequest, SettingsCheckWantsATopic) {
   ApnsModuleSettings s;
   EXPECT_NE(check_apns_settings(s), "");

@@ -42,8 +42,8 @@ using Handler = std::function<ServerReply(const ServerRequest&)>;
 class ServerSession : public std::enable_shared_from_this<ServerSession> {
  public:
   ServerSession(asio::ssl::stream<asio::ip::tcp::socket> stream, Handler* handler,
-                std::vector<ServerRequest>* log)
-      : stream_(std::move(stream)), handler_(handler), log_(log) {}
+                std::vector<ServerRequest>* log, const bool* mute = nullptr)
+      : stream_(std::move(stream)), handler_(handler), log_(log), mute_(mute) {}
   ~ServerSession() { nghttp2_session_del(session_); }
 
   void start() {
@@ -126,7 +126,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     });
   }
   void write() {
-    if (writing_) return;
+    if (writing_ || (mute_ != nullptr && *mute_)) return;  // mute: a peer that stopped answering
     out_.clear();
     const uint8_t* data;
     for (ssize_t n; (n = nghttp2_session_mem_send(session_, &data)) > 0;) {
@@ -144,6 +144,7 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
   asio::ssl::stream<asio::ip::tcp::socket> stream_;
   Handler* handler_;
   std::vector<ServerRequest>* log_;
+  const bool* mute_;
   nghttp2_session* session_ = nullptr;
   std::map<int32_t, ServerRequest> requests_;
   std::map<int32_t, std::pair<std::string, std::string>> bodies_;  // body, status text
@@ -249,7 +250,7 @@ class ApnsUpstreamTest : public ::testing::Test {
       ++connections_;
       std::make_shared<ServerSession>(
           asio::ssl::stream<asio::ip::tcp::socket>(std::move(socket), server_tls_), &handler_,
-          &requests_)
+          &requests_, &mute_)
           ->start();
       accept();
     });
@@ -279,6 +280,7 @@ class ApnsUpstreamTest : public ::testing::Test {
   Handler handler_ = [](const ServerRequest&) { return ServerReply{}; };
   std::vector<ServerRequest> requests_;
   int connections_ = 0;
+  bool mute_ = false;
   ApnsModuleSettings settings_;
   std::shared_ptr<JwtSigner> signer_;
   const std::string token_ = std::string(64, 'a');
@@ -305,6 +307,7 @@ TEST_F(ApnsUpstreamTest, DeliversOverOneReusedConnection) {
 }
 
 TEST_F(ApnsUpstreamTest, ParallelSendsAllCompleteOnOneConnection) {
+  settings_.connections = 1;
   ApnsUpstream upstream(io_, settings_, signer_, cert_.ca_file());
   std::vector<UpstreamResult> results;
   for (int i = 0; i < 20; ++i) {
@@ -350,12 +353,77 @@ TEST_F(ApnsUpstreamTest, ExpiredProviderTokenRefreshesAndResendsOnce) {
   EXPECT_EQ(requests_.size(), 4u);
 }
 
-TEST_F(ApnsUpstreamTest, RefusedStreamIsResentOnceThenUnavailable) {
+TEST_F(ApnsUpstreamTest, RefusedStreamIsResentThenUnavailable) {
   handler_ = [](const ServerRequest&) { return ServerReply{0, "", false, NGHTTP2_REFUSED_STREAM}; };
   ApnsUpstream upstream(io_, settings_, signer_, cert_.ca_file());
   UpstreamResult r = send(upstream, token_);
   EXPECT_EQ(r.status, UpstreamStatus::unavailable);
+  EXPECT_EQ(requests_.size(), size_t(PoolOptions{}.max_attempts));
+  // All attempts carried one apns-id: one push, one id in the logs.
+  EXPECT_EQ(requests_.front().headers.at("apns-id"), requests_.back().headers.at("apns-id"));
+}
+
+TEST_F(ApnsUpstreamTest, RefusedOnceIsDeliveredOnResend) {
+  handler_ = [n = 0](const ServerRequest&) mutable {
+    return ++n == 1 ? ServerReply{0, "", false, NGHTTP2_REFUSED_STREAM} : ServerReply{};
+  };
+  ApnsUpstream upstream(io_, settings_, signer_, cert_.ca_file());
+  EXPECT_EQ(send(upstream, token_).status, UpstreamStatus::delivered);
   EXPECT_EQ(requests_.size(), 2u);
+}
+
+TEST_F(ApnsUpstreamTest, IdleConnectionIsPingedAndKept) {
+  settings_.ping_interval = 100ms;
+  ApnsUpstream upstream(io_, settings_, signer_, cert_.ca_file());
+  EXPECT_EQ(send(upstream, token_).status, UpstreamStatus::delivered);
+  io_.run_for(700ms);  // several ping intervals with no traffic
+  EXPECT_EQ(upstream.pool().live_connections(), 1u);
+  EXPECT_EQ(send(upstream, token_).status, UpstreamStatus::delivered);
+  EXPECT_EQ(connections_, 1);
+}
+
+TEST_F(ApnsUpstreamTest, ConnectionWhosePingIsNotAnsweredIsReplaced) {
+  settings_.ping_interval = 100ms;
+  ApnsUpstream upstream(io_, settings_, signer_, cert_.ca_file());
+  EXPECT_EQ(send(upstream, token_).status, UpstreamStatus::delivered);
+  mute_ = true;  // the peer is gone without a FIN, as behind a dead NAT
+  for (auto deadline = std::chrono::steady_clock::now() + 5s;
+       upstream.pool().live_connections() > 0 && std::chrono::steady_clock::now() < deadline;) {
+    io_.run_for(20ms);
+  }
+  EXPECT_EQ(upstream.pool().live_connections(), 0u);
+  mute_ = false;
+  EXPECT_EQ(send(upstream, token_).status, UpstreamStatus::delivered);
+  EXPECT_EQ(connections_, 2);
+}
+
+TEST_F(ApnsUpstreamTest, FullQueueAnswersAtOnce) {
+  handler_ = [](const ServerRequest&) { return ServerReply{0, "", true}; };  // never answers
+  settings_.connections = 1;
+  settings_.max_queue = 3;
+  ApnsUpstream upstream(io_, settings_, signer_, cert_.ca_file());
+  std::vector<UpstreamResult> results;
+  // One stream in flight (limit 1 before the first response), then 3 queued.
+  upstream.send({token_}, [&](UpstreamResult r) { results.push_back(r); });
+  io_.run_for(300ms);
+  for (int i = 0; i < 3; ++i) upstream.send({token_}, [&](UpstreamResult r) { results.push_back(r); });
+  io_.run_for(100ms);
+  EXPECT_TRUE(results.empty());
+  for (int i = 0; i < 2; ++i) upstream.send({token_}, [&](UpstreamResult r) { results.push_back(r); });
+  io_.run_for(100ms);
+  ASSERT_EQ(results.size(), 2u);
+  for (const auto& r : results) {
+    EXPECT_EQ(r.status, UpstreamStatus::unavailable);
+    EXPECT_EQ(r.reason, "queue full");
+  }
+  EXPECT_EQ(upstream.pool().stats().queue_full, 2u);
+}
+
+TEST_F(ApnsUpstreamTest, CertificateAuthSendsNoAuthorizationHeader) {
+  ApnsUpstream upstream(io_, settings_, nullptr, cert_.ca_file());
+  EXPECT_EQ(send(upstream, token_).status, UpstreamStatus::delivered);
+  ASSERT_EQ(requests_.size(), 1u);
+  EXPECT_EQ(requests_[0].headers.count("authorization"), 0u);
 }
 
 TEST_F(ApnsUpstreamTest, ResetAfterWritingIsUnknownAndNotResent) {
