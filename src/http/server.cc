@@ -106,7 +106,9 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void read() {
-    arm_timer(Phase::reading);
+    // The deadline runs from the start of a request, not from its latest
+    // byte: a client trickling bytes (slowloris) must not hold it open.
+    if (phase_ != Phase::reading || !parser_.has_partial()) arm_timer(Phase::reading);
     stream_.async_read_some(asio::buffer(read_buffer_),
                             [self = this->shared_from_this()](std::error_code ec, size_t n) {
                               if (ec) return self->abort();
