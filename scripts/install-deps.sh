@@ -14,6 +14,7 @@ BUILD_DEPS=(
   libidn-dev libsqlite3-dev libtomlplusplus-dev libspdlog-dev libfmt-dev
   nlohmann-json3-dev libcli11-dev libboost-dev
   libgtest-dev libgmock-dev libbenchmark-dev
+  libpq-dev libhiredis-dev
   clang libclang-rt-14-dev
 )
 TEST_PEERS=(
@@ -21,6 +22,10 @@ TEST_PEERS=(
   python3 python3-slixmpp python3-jwt python3-cryptography
   coturn
   ejabberd dnsmasq-base libnss-wrapper
+  postgresql redis-server
+  python3-prometheus-client chromium fonts-dejavu-core
+  nghttp2-client valgrind
+  systemd  # systemd-analyze verify of packaging/herald.service (packaging_deb test)
 )
 
 missing=()

@@ -114,7 +114,9 @@ FcmModule read_fcm_module(const toml::table& t, const std::string& prefix, const
 ApnsModule read_apns_module(const toml::table& t, const std::string& prefix, const std::string& base) {
   Reader r(t, prefix, base);
   r.reject_unknown({"name", "service", "topic", "environment", "endpoint", "ca_file", "team_id", "key_id",
-                    "key_file", "push_type", "expiration", "collapse_id", "alert_title", "alert_body"});
+                    "key_file", "push_type", "expiration", "collapse_id", "alert_title", "alert_body",
+                    "certificate", "certificate_key", "pkcs12_file", "pkcs12_password", "connections",
+                    "max_queue", "ping_interval", "extra_payload"});
   ApnsModule m;
   r.string("name", m.name);
   if (m.name.empty()) fail(r.key("name"), "every module needs a name");
@@ -130,8 +132,29 @@ ApnsModule read_apns_module(const toml::table& t, const std::string& prefix, con
   r.string("team_id", m.team_id);
   r.string("key_id", m.key_id);
   r.path("key_file", m.key_file);
-  if (m.team_id.empty() || m.key_id.empty() || m.key_file.empty())
-    fail(prefix, "team_id, key_id and key_file are required for token authentication");
+  r.path("certificate", m.certificate);
+  r.path("certificate_key", m.certificate_key);
+  r.path("pkcs12_file", m.pkcs12_file);
+  r.string("pkcs12_password", m.pkcs12_password);
+  bool cert_auth = !m.certificate.empty() || !m.pkcs12_file.empty();
+  bool token_auth = !m.team_id.empty() || !m.key_id.empty() || !m.key_file.empty();
+  if (!m.certificate.empty() && !m.pkcs12_file.empty())
+    fail(prefix, "give either certificate (PEM) or pkcs12_file, not both");
+  if (cert_auth && token_auth)
+    fail(prefix, "give either a token key (team_id, key_id, key_file) or a certificate, not both");
+  if (!cert_auth && (m.team_id.empty() || m.key_id.empty() || m.key_file.empty()))
+    fail(prefix, "team_id, key_id and key_file are required for token authentication "
+                 "(or certificate / pkcs12_file for certificate authentication)");
+  r.size("connections", m.connections, 1, 16);
+  r.size("max_queue", m.max_queue, 1, 1000000);
+  r.seconds("ping_interval", m.ping_interval, 0, 3600);
+  if (auto* extra = r.table("extra_payload")) {
+    if (extra->contains("aps"))
+      fail(r.key("extra_payload.aps"), "Herald builds \"aps\" itself; extra keys must sit beside it");
+    std::ostringstream json;
+    json << toml::json_formatter{*extra};
+    m.extra_payload = json.str();
+  }
   r.string("push_type", m.push_type);
   if (m.push_type != "alert" && m.push_type != "background" && m.push_type != "voip")
     fail(r.key("push_type"), "must be \"alert\", \"background\" or \"voip\"");
@@ -197,6 +220,59 @@ void read_turn(const toml::table& t, const std::string& base_dir, TurnConfig& tu
   if (turn.apps.empty()) fail("turn.app", "at least one [[turn.app]] is required");
 }
 
+void read_v1(const toml::table& t, const std::string& base_dir, V1Config& v1) {
+  Reader r(t, "v1", base_dir);
+  r.reject_unknown({"enabled", "listen", "certificate", "key", "registration_lifetime",
+                    "expiry_interval", "flush_interval"});
+  r.boolean("enabled", v1.enabled);
+  r.strings("listen", v1.listen);
+  r.path("certificate", v1.certificate);
+  r.path("key", v1.key);
+  r.seconds("registration_lifetime", v1.registration_lifetime, 60, 3650L * 24 * 3600);
+  r.seconds("expiry_interval", v1.expiry_interval, 1, 24 * 3600);
+  r.seconds("flush_interval", v1.flush_interval, 1, 3600);
+  for (auto& l : v1.listen)
+    if (!parse_host_port(l)) fail("v1.listen", "\"" + l + "\" is not \"ip:port\"");
+  if (v1.certificate.empty() != v1.key.empty())
+    fail("v1.certificate", "give both certificate and key (HTTPS) or neither (plain HTTP)");
+}
+
+bool valid_log_level(const std::string& level) {
+  return level == "debug" || level == "info" || level == "warn" || level == "error";
+}
+
+// [log]: overrides [server] log_level/log_file (kept for older files).
+void read_log(const toml::table& t, const std::string& base_dir, Config& c) {
+  Reader r(t, "log", base_dir);
+  r.reject_unknown({"level", "format", "file", "region_level", "retention_days", "rotate_megabytes",
+                    "rotate_age", "purge_interval"});
+  r.string("level", c.log_level);
+  if (!valid_log_level(c.log_level)) fail("log.level", "must be debug, info, warn or error");
+  r.string("format", c.log_format);
+  if (c.log_format != "text" && c.log_format != "json") fail("log.format", "must be \"text\" or \"json\"");
+  r.path("file", c.log_file);
+  if (auto* levels = r.table("region_level")) {
+    for (auto& [region, level] : *levels) {
+      auto v = level.value<std::string>();
+      if (!v || !valid_log_level(*v))
+        fail("log.region_level." + std::string(region.str()), "must be debug, info, warn or error");
+      c.log_region_levels[std::string(region.str())] = *v;
+    }
+  }
+  size_t days = 14;
+  r.size("retention_days", days, 1, 3650);
+  c.log_retention = std::chrono::seconds(int64_t(days) * 24 * 3600);
+  size_t megabytes = 64;
+  r.size("rotate_megabytes", megabytes, 0, 1 << 20);
+  c.log_rotate_bytes = megabytes << 20;
+  r.seconds("rotate_age", c.log_rotate_age, 60, 3650L * 24 * 3600);
+  // Files are purged at retention - rotate_age after their last line, so
+  // no line outlives the retention; that needs rotate_age well below it.
+  if (c.log_rotate_age * 2 > c.log_retention)
+    fail("log.rotate_age", "must be at most half of retention_days");
+  r.seconds("purge_interval", c.log_purge_interval, 1, 24 * 3600);
+}
+
 }  // namespace
 
 Config parse_config(std::string_view toml_text, const std::string& base_dir) {
@@ -210,11 +286,36 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
   }
   Config c;
   Reader top(root, "", base_dir);
-  top.reject_unknown({"server", "s2s", "push", "turn", "component"});
+  top.reject_unknown({"server", "s2s", "push", "turn", "component", "observability", "log", "v1",
+                      "store", "redis"});
+  if (auto* t = top.table("store")) {
+    Reader r(*t, "store", base_dir);
+    r.reject_unknown({"backend", "postgresql"});
+    r.string("backend", c.store_backend);
+    r.string("postgresql", c.store_postgresql);
+    if (c.store_backend != "sqlite" && c.store_backend != "postgresql")
+      fail("store.backend", "must be \"sqlite\" or \"postgresql\"");
+    if (c.store_backend == "postgresql" && c.store_postgresql.empty())
+      fail("store.postgresql", "a libpq connection string is required with backend = \"postgresql\"");
+  }
+  if (auto* t = top.table("redis")) {
+    Reader r(*t, "redis", base_dir);
+    r.reject_unknown({"address", "password", "key_secret", "timeout_ms"});
+    r.string("address", c.redis_address);
+    r.string("password", c.redis_password);
+    r.string("key_secret", c.redis_key_secret);
+    size_t timeout_ms = size_t(c.redis_timeout.count());
+    r.size("timeout_ms", timeout_ms, 1, 10000);
+    c.redis_timeout = std::chrono::milliseconds(timeout_ms);
+    auto hp = parse_host_port(c.redis_address);
+    if (!hp || hp->port == 0) fail("redis.address", "must be \"host:port\"");
+    if (c.redis_key_secret.size() < 16)
+      fail("redis.key_secret", "at least 16 characters, the same on every node");
+  }
 
   if (auto* t = top.table("server")) {
     Reader r(*t, "server", base_dir);
-    r.reject_unknown({"domain", "region", "log_level", "log_file", "data_dir"});
+    r.reject_unknown({"domain", "region", "log_level", "log_file", "data_dir", "shutdown_timeout"});
     r.string("domain", c.domain);
     r.string("region", c.region);
     r.string("log_level", c.log_level);
@@ -222,8 +323,11 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
       fail("server.log_level", "must be debug, info, warn or error");
     r.path("log_file", c.log_file);
     r.path("data_dir", c.data_dir);
+    r.seconds("shutdown_timeout", c.shutdown_timeout, 1, 300);
   }
   if (c.domain.empty()) fail("server.domain", "the push domain is required");
+  if (auto* t = top.table("log")) read_log(*t, base_dir, c);
+  if (auto* t = top.table("v1")) read_v1(*t, base_dir, c.v1);
 
   if (auto* t = top.table("s2s")) {
     Reader r(*t, "s2s", base_dir);
@@ -231,7 +335,7 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
                       "dialback_secret", "routes", "idle_timeout", "connect_timeout", "max_stanza_bytes",
                       "max_queued_stanzas", "allow_domains", "deny_domains", "max_connections_per_ip",
                       "auth_timeout", "domain_request_rate", "domain_request_burst", "listen_direct_tls",
-                      "dns_servers", "bidi"});
+                      "dns_servers", "bidi", "reply_lifetime", "bidi_outbound"});
     r.strings("listen", c.listen);
     r.path("certificate", c.certificate);
     r.path("key", c.key);
@@ -246,12 +350,14 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
     r.strings("listen_direct_tls", c.listen_direct_tls);
     r.strings("dns_servers", c.dns_servers);
     r.boolean("bidi", c.bidi);
+    r.boolean("bidi_outbound", c.bidi_outbound);
     for (const auto& s : c.dns_servers)
       if (!parse_host_port(s)) fail("s2s.dns_servers", "\"" + s + "\" is not \"ip:port\"");
     r.strings("allow_domains", c.allow_domains);
     r.strings("deny_domains", c.deny_domains);
     r.size("max_connections_per_ip", c.max_connections_per_ip, 0, 1000000);
     r.seconds("auth_timeout", c.auth_timeout, 1, 600);
+    r.seconds("reply_lifetime", c.reply_lifetime, 1, 600);
     r.size("domain_request_rate", c.domain_request_rate, 0, 1000000);
     r.size("domain_request_burst", c.domain_request_burst, 1, 1000000);
     if (auto* routes = r.table("routes")) {
@@ -315,12 +421,24 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
   if (c.apns_modules.empty() && c.fcm_modules.empty())
     fail("push.module", "at least one push module is required");
   if (auto* t = top.table("turn")) read_turn(*t, base_dir, c.turn);
+  if (auto* t = top.table("observability")) {
+    Reader r(*t, "observability", base_dir);
+    r.reject_unknown({"enabled", "listen"});
+    r.boolean("enabled", c.observability.enabled);
+    r.strings("listen", c.observability.listen);
+    if (c.observability.enabled && c.observability.listen.empty())
+      fail("observability.listen", "at least one address is required");
+    for (auto& l : c.observability.listen)
+      if (!parse_host_port(l)) fail("observability.listen", "\"" + l + "\" is not \"ip:port\"");
+  }
   if (c.default_module) {
     bool found = false;
     for (auto& m : c.apns_modules) found = found || m.name == *c.default_module;
     for (auto& m : c.fcm_modules) found = found || m.name == *c.default_module;
     if (!found) fail("push.default_module", "names no configured module");
   }
+  if (auto it = c.log_region_levels.find(c.region); it != c.log_region_levels.end())
+    c.log_level = it->second;
   return c;
 }
 

@@ -23,6 +23,15 @@ struct ApnsModule {
   std::string team_id;
   std::string key_id;
   std::string key_file;                // the .p8 token signing key
+  // Certificate auth instead of a token key: PEM certificate (+ key), or PKCS#12.
+  std::string certificate;
+  std::string certificate_key;         // empty: the key is in `certificate`
+  std::string pkcs12_file;
+  std::string pkcs12_password;
+  size_t connections = 2;              // HTTP/2 connections per host and credentials
+  size_t max_queue = 1000;             // pushes waiting for a stream; beyond: `wait`
+  std::chrono::seconds ping_interval{60};  // PING idle connections; 0: never
+  std::string extra_payload;           // JSON object text of [push.module.extra_payload]
   std::string push_type = "alert";     // alert | background | voip
   std::chrono::seconds expiration{28 * 24 * 3600};
   std::optional<std::string> collapse_id;
@@ -61,18 +70,50 @@ struct TurnConfig {
   size_t max_connections = 512;
 };
 
+// [observability]: /metrics, /healthz, /readyz, /status on their own
+// listener (docs/operations.md). Off unless enabled.
+struct ObservabilityConfig {
+  bool enabled = false;
+  std::vector<std::string> listen{"127.0.0.1:9090"};
+};
+
+// v1 registration ([v1], docs/configuration.md): ad-hoc commands always
+// when enabled; the HTTP endpoints when `listen` is not empty.
+struct V1Config {
+  bool enabled = false;
+  std::vector<std::string> listen;     // HTTP "ip:port"; empty: no HTTP endpoints
+  std::string certificate;             // with `key`: HTTPS
+  std::string key;
+  std::chrono::seconds registration_lifetime{90 * 24 * 3600};  // deleted when not renewed
+  std::chrono::seconds expiry_interval{3600};                  // how often the expiry job runs
+  std::chrono::seconds flush_interval{5};  // batched last-success/last-error writes
+};
+
 struct Config {
   std::string domain;                  // the push domain, the `jid` apps enable
   std::string region = "default";
   std::string log_level = "info";
   std::string log_file;                // empty: stderr
   std::string data_dir = ".";          // where the SQLite database lives
+  // SIGTERM: how long in-flight requests may take before they are handed
+  // back with `wait` and Herald exits (the whole shutdown stays within it).
+  std::chrono::seconds shutdown_timeout{5};
+
+  // [log] (docs/operations.md "Logging"). log_level above is the effective
+  // level: [log] level, or [log.region_level] for this node's region.
+  std::string log_format = "text";     // text | json
+  std::map<std::string, std::string> log_region_levels;  // region -> level
+  std::chrono::seconds log_retention{14 * 24 * 3600};
+  size_t log_rotate_bytes = 64u << 20;                   // 0: no rotation by size
+  std::chrono::seconds log_rotate_age{24 * 3600};
+  std::chrono::seconds log_purge_interval{3600};
 
   // s2s
   std::vector<std::string> listen{"0.0.0.0:5269", "[::]:5269"};
   std::vector<std::string> listen_direct_tls;  // XEP-0368, e.g. "0.0.0.0:5270"
   std::vector<std::string> dns_servers;        // "ip:port"; empty: /etc/resolv.conf
   bool bidi = true;                            // offer XEP-0288 bidirectional streams
+  bool bidi_outbound = true;                   // ask for them on our outgoing streams
 
   // [component]: XEP-0114, serve the push domain through a local XMPP
   // server instead of s2s ("host:port" of its component port; empty: off).
@@ -95,6 +136,9 @@ struct Config {
   std::chrono::seconds auth_timeout{30};   // inbound streams must authenticate by then
   size_t domain_request_rate = 50;         // IQ requests per second per peer domain; 0: off
   size_t domain_request_burst = 500;
+  // How long an outbound stanza (a reply) may wait for a stream to its
+  // domain, retries included: about an IQ's useful life.
+  std::chrono::seconds reply_lifetime{30};
 
   // push
   std::optional<std::string> default_module;
@@ -106,6 +150,23 @@ struct Config {
 
   // turn
   TurnConfig turn;
+
+  // v1
+  V1Config v1;
+
+  // [store]: where tombstones and v1 registrations live. "sqlite" (a file
+  // in data_dir, one node) or "postgresql" (shared by several nodes).
+  std::string store_backend = "sqlite";
+  std::string store_postgresql;        // libpq connection string; never logged
+
+  // [redis]: the per-token rate limit shared by several nodes (empty
+  // address: per-node limits only).
+  std::string redis_address;           // "host:port"
+  std::string redis_password;
+  std::string redis_key_secret;        // HMAC key for token keys; same on every node
+  std::chrono::milliseconds redis_timeout{50};
+
+  ObservabilityConfig observability;
 };
 
 // Parses the TOML text; relative paths are resolved against `base_dir`.

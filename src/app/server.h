@@ -6,10 +6,12 @@
 #pragma once
 
 #include <asio.hpp>
+#include <functional>
 #include <memory>
 #include <vector>
 
 #include "app/config.h"
+#include "push/upstream.h"
 #include "store/tombstone_store.h"
 
 namespace herald::app {
@@ -24,6 +26,13 @@ class Server {
   void start();
   // Closes every stream; the io_context then runs out of work.
   void stop();
+  // SIGTERM: stops accepting connections, waits for the requests in flight
+  // (new ones on open streams are answered `wait`), hands back those still
+  // unanswered near the end of [server] shutdown_timeout with `wait`, closes
+  // the streams and calls `done` once their last bytes had time to go out:
+  // all within shutdown_timeout. The caller then ends the io_context; the
+  // store is closed when the Server is destroyed.
+  void shutdown(std::function<void()> done);
   // SIGHUP: re-reads the s2s certificates, keys and CA file without dropping
   // connections. On error logs it, keeps the current ones and returns false.
   bool reload_certificates();
@@ -41,5 +50,11 @@ bool clear_tombstone(const Config& config, const std::string& token);
 // The tombstones in the database, as stored: token hash and until. For
 // `herald --list-tombstones`; tokens themselves are never stored.
 std::vector<store::Tombstone> list_tombstones(const Config& config);
+
+// The upstream of one configured push module, built as Server builds it (for
+// `herald send-test-push`). Throws std::runtime_error if no module has that
+// name or its credentials cannot be loaded.
+std::shared_ptr<push::Upstream> make_module_upstream(asio::io_context& io, const Config& config,
+                                                     const std::string& module);
 
 }  // namespace herald::app

@@ -51,6 +51,16 @@ TEST(Config, MinimalFileGetsDocumentedDefaults) {
   EXPECT_EQ(c.default_module, "monalProdiOS");
 }
 
+TEST(Config, ShutdownTimeout) {
+  EXPECT_EQ(parse_config(kMinimal, "/base").shutdown_timeout, std::chrono::seconds(5));
+  std::string text = kMinimal;
+  text.replace(text.find("[s2s]"), 0, "shutdown_timeout = 12\n");
+  EXPECT_EQ(parse_config(text, "/base").shutdown_timeout, std::chrono::seconds(12));
+  std::string bad = kMinimal;
+  bad.replace(bad.find("[s2s]"), 0, "shutdown_timeout = 0\n");
+  EXPECT_NE(expect_error(bad).find("server.shutdown_timeout"), std::string::npos);
+}
+
 TEST(Config, ErrorsNameTheKey) {
   std::string base = kMinimal;
   EXPECT_NE(expect_error(base + "\n[bogus]\n").find("bogus: unknown key"), std::string::npos);
@@ -104,12 +114,14 @@ TEST(Config, S2sAdminControls) {
   EXPECT_TRUE(d.allow_domains.empty());
   EXPECT_EQ(d.max_connections_per_ip, 32u);
   EXPECT_EQ(d.auth_timeout, std::chrono::seconds(30));
+  EXPECT_EQ(d.reply_lifetime, std::chrono::seconds(30));
+  EXPECT_TRUE(d.bidi_outbound);
   EXPECT_EQ(d.domain_request_rate, 50u);
   std::string text = kMinimal;
   text.replace(text.find("[s2s.routes]"), 0,
                "allow_domains = [\"a.example\", \"b.example\"]\ndeny_domains = [\"spam.example\"]\n"
                "max_connections_per_ip = 4\nauth_timeout = 5\ndomain_request_rate = 0\n"
-               "domain_request_burst = 20\n");
+               "domain_request_burst = 20\nreply_lifetime = 90\nbidi_outbound = false\n");
   Config c = parse_config(text, "/base");
   EXPECT_EQ(c.allow_domains, (std::vector<std::string>{"a.example", "b.example"}));
   EXPECT_EQ(c.deny_domains, (std::vector<std::string>{"spam.example"}));
@@ -117,6 +129,11 @@ TEST(Config, S2sAdminControls) {
   EXPECT_EQ(c.auth_timeout, std::chrono::seconds(5));
   EXPECT_EQ(c.domain_request_rate, 0u);
   EXPECT_EQ(c.domain_request_burst, 20u);
+  EXPECT_EQ(c.reply_lifetime, std::chrono::seconds(90));
+  EXPECT_FALSE(c.bidi_outbound);
+  std::string bad_lifetime = kMinimal;
+  bad_lifetime.replace(bad_lifetime.find("[s2s.routes]"), 0, "reply_lifetime = 0\n");
+  EXPECT_NE(expect_error(bad_lifetime).find("s2s.reply_lifetime"), std::string::npos);
   std::string bad = kMinimal;
   bad.replace(bad.find("[s2s.routes]"), 0, "auth_timeout = 0\n");
   EXPECT_NE(expect_error(bad).find("s2s.auth_timeout"), std::string::npos);
