@@ -551,3 +551,71 @@ class Dnsmasq:
     def log_text(self):
         with open(self.out, errors="replace") as f:
             return f.read()
+
+
+PG_BIN = "/usr/lib/postgresql/15/bin"
+
+
+class Postgres:
+    """A PostgreSQL 15 server of the test's own: initdb into d, `postgres` on a free loopback
+    address (port 5432) with fsync off, trust authentication for user `herald`. PostgreSQL refuses
+    to run as root, so as root it runs as the `postgres` user (runuser). stop() is a fast shutdown."""
+
+    def __init__(self, procs, d):
+        import pwd
+        if not os.path.exists(os.path.join(PG_BIN, "initdb")):
+            raise RuntimeError("PostgreSQL 15 server binaries missing in %s (apt install postgresql)" % PG_BIN)
+        self.procs, self.d = procs, d
+        self.data = os.path.join(d, "data")
+        self.prefix = []
+        if os.geteuid() == 0:
+            pw = pwd.getpwnam("postgres")
+            os.chown(d, pw.pw_uid, pw.pw_gid)
+            self.prefix = ["runuser", "-u", "postgres", "--"]
+        run(self.prefix + [os.path.join(PG_BIN, "initdb"), "-D", self.data, "-U", "herald", "-A", "trust",
+                           "-N", "-E", "UTF8", "--no-instructions"], timeout=120)
+        self.ip = free_loopback_ip(ports=(5432,))
+        self.conninfo = "host=%s port=5432 user=herald dbname=postgres" % self.ip
+        self.start()
+
+    def start(self):
+        self.proc = self.procs.start(self.prefix + [os.path.join(PG_BIN, "postgres"), "-D", self.data,
+                                                    "-h", self.ip, "-p", "5432", "-k", self.d, "-F",
+                                                    "-c", "full_page_writes=off"],
+                                     os.path.join(self.d, "postgres.out"))
+        wait_tcp(self.ip, 5432, 60, self.proc, "postgres")
+
+    def stop(self):
+        self.procs.stop(self.proc, sig=signal.SIGINT)  # fast shutdown: connected clients do not hold it
+
+    def query(self, sql):
+        """Rows of one query through psql, as lists of strings."""
+        out = run(["psql", "-X", "-A", "-t", "-F", "|", "-d", self.conninfo, "-c", sql], timeout=30)
+        return [line.split("|") for line in out.splitlines() if line]
+
+
+class Redis:
+    """redis-server on a free loopback address and port with persistence off (no RDB, no AOF)."""
+
+    def __init__(self, procs, d):
+        self.procs, self.d = procs, d
+        self.ip = free_loopback_ip(ports=())
+        self.port = free_tcp_port(self.ip)
+        self.start()
+
+    @property
+    def address(self):
+        return "%s:%d" % (self.ip, self.port)
+
+    def start(self):
+        self.proc = self.procs.start(["redis-server", "--bind", self.ip, "--port", str(self.port), "--save", "",
+                                      "--appendonly", "no", "--dir", self.d, "--protected-mode", "no"],
+                                     os.path.join(self.d, "redis.out"))
+        wait_tcp(self.ip, self.port, 20, self.proc, "redis-server")
+
+    def stop(self):
+        self.procs.stop(self.proc)
+
+    def keys(self, pattern="*"):
+        out = run(["redis-cli", "-h", self.ip, "-p", str(self.port), "--raw", "KEYS", pattern], timeout=10)
+        return [k for k in out.splitlines() if k]
