@@ -44,6 +44,11 @@ struct S2sConfig {
   // XEP-0288 on our own outgoing streams: ask for bidi when the peer offers
   // it, so the peer may send to us over the connection we opened.
   bool bidi_outbound = true;
+  // XEP-0198 stream management without resumption: offered on inbound
+  // streams, and enabled on our outbound streams when the peer offers it;
+  // stanzas a lost outbound stream never acknowledged are sent again on a
+  // new one (within stanza_lifetime).
+  bool stream_management = true;
   // false: a peer whose certificate we cannot verify may still authenticate
   // with dialback. true: only SASL EXTERNAL (or dialback backed by a valid
   // certificate) is accepted, in both directions.

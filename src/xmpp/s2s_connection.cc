@@ -122,10 +122,12 @@ void S2sConnection::read_more() {
     }
     on_read(n);
   };
+  auto buffer = large_read_ ? asio::buffer(large_read_.get(), kLargeRead)
+                            : asio::buffer(small_read_.data(), kSmallRead);
   if (tls_)
-    socket_.async_read_some(asio::buffer(read_buffer_), std::move(done));
+    socket_.async_read_some(buffer, std::move(done));
   else
-    socket_.next_layer().async_read_some(asio::buffer(read_buffer_), std::move(done));
+    socket_.next_layer().async_read_some(buffer, std::move(done));
 }
 
 void S2sConnection::on_read(std::size_t n) {
@@ -135,8 +137,15 @@ void S2sConnection::on_read(std::size_t n) {
   }
   reset_idle_timer();
   in_feed_ = true;
-  auto error = parser_.feed(std::string_view(read_buffer_.data(), n));
+  const bool large = large_read_ != nullptr;
+  auto error = parser_.feed(std::string_view(large ? large_read_.get() : small_read_.data(), n));
   in_feed_ = false;
+  // Only when no read was started from a parser callback (it would be
+  // reading into the buffer being swapped).
+  if (!reading_ && !large && n == kSmallRead)
+    large_read_ = std::make_unique_for_overwrite<char[]>(kLargeRead);
+  else if (!reading_ && large && n <= kSmallRead)
+    large_read_.reset();
   if (closed_) return;
   if (error && !closing_) {
     log::debug("s2s {}: XML error {}: {}", log_name(), error->condition, error->text);
@@ -172,13 +181,14 @@ void S2sConnection::tls_handshake(asio::ssl::stream_base::handshake_type type,
       });
 }
 
-void S2sConnection::fail(std::string_view condition, std::string_view text) {
+void S2sConnection::fail(std::string_view condition, std::string_view text,
+                         std::string_view app_specific) {
   if (closed_ || closing_) return;
   if (!header_sent_) {
     write(s2s::stream_header({}, {}, s2s::new_stream_id()));
     header_sent_ = true;
   }
-  write(s2s::stream_error(condition, text));
+  write(s2s::stream_error(condition, text, app_specific));
   if (in_feed_) parser_.stop();
   close_stream();
 }

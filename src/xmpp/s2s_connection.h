@@ -36,8 +36,10 @@ class S2sConnection : public std::enable_shared_from_this<S2sConnection>,
   // Sends </stream:stream> after what is queued, then closes the socket once
   // the peer closes too (or after a short grace period).
   void close_stream();
-  // Sends a stream error and closes the stream.
-  void fail(std::string_view condition, std::string_view text = {});
+  // Sends a stream error and closes the stream (`app_specific`: an optional
+  // application-specific condition element, serialised).
+  void fail(std::string_view condition, std::string_view text = {},
+            std::string_view app_specific = {});
   // Closes the socket at once.
   void abort();
   bool closed() const { return closed_; }
@@ -90,7 +92,14 @@ class S2sConnection : public std::enable_shared_from_this<S2sConnection>,
   std::chrono::milliseconds idle_timeout_;
   asio::steady_timer idle_timer_;
   asio::steady_timer linger_timer_;
-  std::array<char, 16 * 1024> read_buffer_;
+  // Reads go into the small inline buffer while traffic is light; a read
+  // that fills it switches to a heap buffer of kLargeRead, kept while reads
+  // return more than the small one holds. An idle connection (always one
+  // read pending) thus holds 1 KiB instead of 16 KiB.
+  static constexpr size_t kSmallRead = 1024;
+  static constexpr size_t kLargeRead = 16 * 1024;
+  std::array<char, kSmallRead> small_read_;
+  std::unique_ptr<char[]> large_read_;
   std::string pending_;
   std::string in_flight_;
   size_t pending_stanzas_ = 0;

@@ -112,6 +112,10 @@ void S2sInbound::send_features() {
   }
   if (config.bidi && !sasl_done_ && dialback_allowed())
     features.add_child("bidi", std::string(s2s::kBidiFeatureNs));
+  // Offered before authentication too, for peers that authenticate with
+  // dialback (no stream restart after it); enabling waits for it.
+  if (config.stream_management && dialback_allowed() && !sm_.handling())
+    features.add_child("sm", std::string(kSmNs));
   if (!sasl_done_ && dialback_allowed()) {
     auto& dialback = features.add_child("dialback", std::string(s2s::kDialbackFeatureNs));
     dialback.add_child("errors", std::string(s2s::kDialbackFeatureNs));
@@ -138,6 +142,8 @@ void S2sInbound::on_element(xml::Element element) {
     for (const auto& remote : authenticated_) host_->bidi_ready(this, local_domain_, remote);
   } else if (s2s::is_stanza(element)) {
     handle_stanza(std::move(element));
+  } else if (element.ns() == kSmNs) {
+    handle_sm(element);
   } else {
     fail("unsupported-stanza-type");
   }
@@ -145,6 +151,35 @@ void S2sInbound::on_element(xml::Element element) {
 
 void S2sInbound::on_stream_close() {
   close_stream();
+}
+
+void S2sInbound::handle_sm(const xml::Element& element) {
+  auto refuse = [this](std::string_view condition) {
+    write("<failed xmlns='urn:xmpp:sm:3'><" + std::string(condition) +
+          " xmlns='urn:ietf:params:xml:ns:xmpp-stanzas'/></failed>");
+  };
+  const std::string& name = element.name();
+  if (name == "enable") {
+    if (!host_->config().stream_management) return refuse("feature-not-implemented");
+    // XEP-0198 §3: only once the peer is authenticated, and only once.
+    if (authenticated_.empty() || sm_.handling()) return refuse("unexpected-request");
+    // Counting what we handle starts with <enable/>, what we send with
+    // <enabled/>; no 'resume': resumption is not offered between servers.
+    sm_.start_handling();
+    write("<enabled xmlns='urn:xmpp:sm:3'/>");
+    sm_.start_sending();
+    log::info("s2s {}: stream management enabled", log_name());
+  } else if (name == "r") {
+    if (sm_.handling()) write(sm_.ack_element());
+  } else if (name == "a") {
+    if (!sm_.sending()) return;
+    if (auto error = sm_.on_ack(element.attr_or("h"))) {
+      log::info("s2s {}: bad acknowledgement from the peer: {}", log_name(), error->text);
+      fail(error->condition, error->text, error->wire);
+    }
+  } else {
+    log::debug("s2s {}: ignoring stream management <{}/>", log_name(), name);
+  }
 }
 
 void S2sInbound::handle_starttls() {
@@ -272,6 +307,7 @@ void S2sInbound::handle_stanza(xml::Element stanza) {
     fail("host-unknown");
     return;
   }
+  sm_.handled();
   auto type = stanza.attr_or("type");
   if (stanza.name() == "iq" && (type == "set" || type == "get") && !host_->admit_request(*from)) {
     log::debug("s2s {}: request over the domain's rate, answered wait", log_name());

@@ -12,6 +12,10 @@
 // policy-violation (at the header, SASL or dialback); a stream that has not
 // authenticated within config.auth_timeout gets connection-timeout; IQ
 // requests over the domain's rate are answered wait/resource-constraint.
+// XEP-0198 (config.stream_management): <sm xmlns='urn:xmpp:sm:3'/> is
+// offered once TLS is up; <enable/> is accepted only once a domain is
+// authenticated (else <failed/>), without resumption; handled stanzas are
+// counted and <r/> answered with <a h=.../>.
 #pragma once
 
 #include <memory>
@@ -20,6 +24,7 @@
 
 #include "xmpp/s2s_connection.h"
 #include "xmpp/s2s_host.h"
+#include "xmpp/stream_management.h"
 
 namespace herald::xmpp {
 
@@ -38,7 +43,12 @@ class S2sInbound : public S2sConnection {
   void detach() { host_ = nullptr; }
   // XEP-0288: a stanza of ours to the peer over its stream (the host only
   // calls it after bidi_ready()).
-  void send_stanza(const xml::Element& stanza) { write(stanza); }
+  void send_stanza(const xml::Element& stanza) {
+    write(stanza);
+    // Counted (so the peer's acks can be checked), not kept: replies over
+    // a peer's stream are not sent again.
+    sm_.sent(stanza, StreamManagement::Clock::now(), false);
+  }
 
  private:
   S2sInbound(asio::io_context& io, asio::ssl::context& server_tls, S2sHost& host);
@@ -55,6 +65,7 @@ class S2sInbound : public S2sConnection {
   void handle_db_result(const xml::Element& result);
   void handle_db_verify(const xml::Element& verify);
   void handle_stanza(xml::Element stanza);
+  void handle_sm(const xml::Element& element);
   bool dialback_allowed() const;
   bool certificate_valid_for(const std::string& domain);
   // false (after sending policy-violation) if the host refuses `domain`.
@@ -70,6 +81,7 @@ class S2sInbound : public S2sConnection {
   bool logged_tls_ = false;
   bool direct_tls_ = false;
   bool bidi_ = false;  // the peer sent <bidi xmlns='urn:xmpp:bidi'/>
+  StreamManagement sm_;
   void authenticated(const std::string& local, const std::string& remote);
 };
 

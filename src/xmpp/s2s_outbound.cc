@@ -132,6 +132,18 @@ void S2sOutbound::give_up() {
   if (!queue_.empty()) ensure_connecting();
 }
 
+void S2sOutbound::requeue_unacked(S2sOutboundStream& stream) {
+  auto unacked = stream.take_unacked();
+  if (unacked.empty()) return;
+  // They were sent before anything still queued: back to the front, in
+  // their order, each with its original time.
+  for (auto it = unacked.rbegin(); it != unacked.rend(); ++it)
+    queue_.push_front({std::move(it->stanza), it->since});
+  size_t expired = expire_queue();
+  log::info("s2s outbound to {}: {} stanzas the peer did not acknowledge go out again, {} expired",
+            remote_, unacked.size() - std::min(expired, unacked.size()), expired);
+}
+
 size_t S2sOutbound::expire_queue() {
   auto oldest = std::chrono::steady_clock::now() - host_.config().stanza_lifetime;
   size_t n = 0;
@@ -188,7 +200,7 @@ void S2sOutbound::on_ready(S2sOutboundStream* stream) {
     log::info("s2s outbound to {}: {} queued stanzas expired before the stream was up", remote_,
               expired);
   while (!queue_.empty()) {
-    stream_->send(queue_.front().stanza);
+    stream_->send(queue_.front().stanza, queue_.front().since);
     queue_.pop_front();
   }
 }
@@ -209,6 +221,7 @@ void S2sOutbound::on_closed(S2sOutboundStream* stream, bool was_ready) {
   }
   verifies_ = std::move(unsent);
   if (stopped_) return;
+  if (was_ready) requeue_unacked(*keep);
   if (was_ready) {
     connecting_ = false;
     if (!queue_.empty() || !verifies_.empty()) ensure_connecting();

@@ -8,7 +8,10 @@
 // a new attempt follows after the reconnect backoff; older ones are dropped
 // (logged with the count and the domain). A stanza is written once: one
 // lost with its stream after being written is not sent again (replies are
-// never duplicated).
+// never duplicated) -- unless the stream had XEP-0198 stream management
+// and the peer never acknowledged it: then it goes back to the front of
+// the queue, for a new stream, still within config.stanza_lifetime of when
+// it was first queued. Acknowledged stanzas are never sent again.
 // Also carries db:verify requests for inbound dialback (verify()).
 #pragma once
 
@@ -80,6 +83,8 @@ class S2sOutbound : public S2sOutboundStream::Listener,
   };
   // Drops queued stanzas older than config.stanza_lifetime; returns how many.
   size_t expire_queue();
+  // XEP-0198: what a lost stream sent but the peer never acknowledged.
+  void requeue_unacked(S2sOutboundStream& stream);
   std::deque<Queued> queue_;
   size_t overflowed_ = 0;
   std::vector<VerifyRequest> verifies_;

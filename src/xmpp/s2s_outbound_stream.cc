@@ -130,6 +130,8 @@ void S2sOutboundStream::on_element(xml::Element element) {
     if (auto listener = listener_.lock())
       listener->on_verify_result(std::string(element.attr_or("id")),
                                  element.attr_or("type") == "valid");
+  } else if (element.ns() == kSmNs) {
+    handle_sm(element);
   } else if (s2s::is_stanza(element)) {
     handle_peer_stanza(std::move(element));
   } else if (element.is("error", s2s::kStreamNs)) {
@@ -158,10 +160,12 @@ void S2sOutboundStream::handle_features(const xml::Element& features) {
       }
       break;
     case State::tls:
+      peer_offers_sm_ = features.child("sm", kSmNs) != nullptr;
       request_bidi(features);
       authenticate(features);
       break;
     case State::sasl:  // after <success/> and the stream restart
+      peer_offers_sm_ = features.child("sm", kSmNs) != nullptr;
       become_ready("SASL EXTERNAL");
       break;
     default:
@@ -202,6 +206,7 @@ void S2sOutboundStream::handle_peer_stanza(xml::Element stanza) {
     fail("policy-violation");
     return;
   }
+  sm_.handled();
   if (!peer_sent_) {
     peer_sent_ = true;
     log::info("s2s {}: the peer sends over this stream too (bidirectional)", log_name());
@@ -251,10 +256,70 @@ void S2sOutboundStream::become_ready(const char* method) {
   deadline_.cancel();
   log::info("s2s {}: authenticated with {} ({})", log_name(), method,
             tls_active() ? net::tls_version(socket().native_handle()) : "no TLS");
+  // XEP-0198 §3: enabled after authentication (SASL or dialback), before
+  // the first stanza; counting what we send starts with <enable/>.
+  if (peer_offers_sm_ && host_.config().stream_management) {
+    write("<enable xmlns='urn:xmpp:sm:3'/>");
+    sm_.start_sending();
+    log::debug("s2s {}: stream management requested", log_name());
+  }
   if (auto listener = listener_.lock()) {
     listener->on_verify_ready(this);
     listener->on_ready(this);
   }
+}
+
+void S2sOutboundStream::send(const xml::Element& element,
+                             StreamManagement::Clock::time_point since) {
+  if (closing()) return;
+  write(element);
+  if (!sm_.sending() || !s2s::is_stanza(element)) return;
+  sm_.sent(element, since);
+  ++sent_since_request_;
+  request_ack_soon();
+}
+
+void S2sOutboundStream::request_ack_soon() {
+  // One <r/> per burst: after what the current handler writes, and not
+  // while one is unanswered unless many stanzas went out since.
+  constexpr uint32_t kRequestEvery = 16;
+  if (ack_request_posted_) return;
+  if (ack_request_unanswered_ && sent_since_request_ < kRequestEvery) return;
+  ack_request_posted_ = true;
+  auto self = std::static_pointer_cast<S2sOutboundStream>(shared_from_this());
+  asio::post(io(), [self] {
+    self->ack_request_posted_ = false;
+    if (self->closing() || self->sent_since_request_ == 0) return;
+    self->write(StreamManagement::request_element());
+    self->ack_request_unanswered_ = true;
+    self->sent_since_request_ = 0;
+  });
+}
+
+bool S2sOutboundStream::handle_sm(const xml::Element& element) {
+  if (element.name() == "enabled" && sm_.sending()) {
+    sm_.start_handling();
+    log::info("s2s {}: stream management enabled", log_name());
+  } else if (element.name() == "failed" && sm_.sending()) {
+    log::info("s2s {}: the peer refused stream management", log_name());
+    sm_.stop();
+  } else if (element.name() == "a" && sm_.sending()) {
+    uint32_t before = sm_.acked_count();
+    if (auto error = sm_.on_ack(element.attr_or("h"))) {
+      log::info("s2s {}: bad acknowledgement from the peer: {}", log_name(), error->text);
+      fail(error->condition, error->text, error->wire);
+      return false;
+    }
+    log::debug("s2s {}: peer acknowledged {} stanzas (h={}, {} outstanding)", log_name(),
+               sm_.acked_count() - before, sm_.acked_count(), sm_.outstanding());
+    ack_request_unanswered_ = false;
+    if (sent_since_request_ > 0) request_ack_soon();
+  } else if (element.name() == "r" && sm_.handling()) {
+    write(sm_.ack_element());
+  } else {
+    log::debug("s2s {}: ignoring stream management <{}/>", log_name(), element.name());
+  }
+  return true;
 }
 
 void S2sOutboundStream::on_stream_close() {

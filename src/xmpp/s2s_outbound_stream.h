@@ -10,13 +10,21 @@
 // db:verify requests may be written once TLS is up and no SASL exchange is
 // in flight (on_verify_ready); stanzas only once on_ready was reported.
 // on_closed runs exactly once, with whether the stream had become ready.
+// XEP-0198: when the peer offers <sm xmlns='urn:xmpp:sm:3'/> (and
+// config.stream_management), stream management is enabled once the stream
+// is authenticated; stanzas sent are kept until the peer acknowledges them
+// (<r/> after each burst), and after the stream is gone take_unacked()
+// hands back those it never confirmed, so the owner may send them again.
 #pragma once
 
+#include <chrono>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "xmpp/s2s_connection.h"
 #include "xmpp/s2s_host.h"
+#include "xmpp/stream_management.h"
 
 namespace herald::xmpp {
 
@@ -38,7 +46,14 @@ class S2sOutboundStream : public S2sConnection {
                                                    bool direct_tls,
                                                    std::weak_ptr<Listener> listener);
   void start();
-  void send(const xml::Element& element) { write(element); }
+  // `since`: when the stanza was first queued (its lifetime starts there).
+  void send(const xml::Element& element,
+            StreamManagement::Clock::time_point since = StreamManagement::Clock::now());
+  // XEP-0198 is on (we sent <enable/>).
+  bool stream_management() const { return sm_.sending(); }
+  // Stanzas sent on this stream that the peer did not acknowledge, oldest
+  // first (empty without stream management).
+  std::vector<StreamManagement::Unacked> take_unacked() { return sm_.take_unacked(); }
   bool bidi() const { return bidi_; }
   // "SASL EXTERNAL" or "dialback" once ready, else empty.
   const std::string& auth_method() const { return auth_method_; }
@@ -64,6 +79,8 @@ class S2sOutboundStream : public S2sConnection {
   void become_ready(const char* method);
   void request_bidi(const xml::Element& features);
   void handle_peer_stanza(xml::Element stanza);
+  bool handle_sm(const xml::Element& element);
+  void request_ack_soon();
 
   S2sHost& host_;
   std::string local_;
@@ -78,6 +95,11 @@ class S2sOutboundStream : public S2sConnection {
   std::string auth_method_;
   bool bidi_ = false;       // we sent <bidi/>
   bool peer_sent_ = false;  // logged the first stanza the peer sent back
+  bool peer_offers_sm_ = false;
+  StreamManagement sm_;
+  bool ack_request_posted_ = false;
+  bool ack_request_unanswered_ = false;
+  uint32_t sent_since_request_ = 0;
 };
 
 }  // namespace herald::xmpp

@@ -23,7 +23,8 @@ std::string stream_header(std::string_view from, std::string_view to, std::strin
   return out;
 }
 
-std::string stream_error(std::string_view condition, std::string_view text) {
+std::string stream_error(std::string_view condition, std::string_view text,
+                         std::string_view app_specific) {
   std::string out = "<stream:error><";
   out.append(condition).append(" xmlns='urn:ietf:params:xml:ns:xmpp-streams'/>");
   if (!text.empty()) {
@@ -31,6 +32,7 @@ std::string stream_error(std::string_view condition, std::string_view text) {
         .append(xml::escape_text(text))
         .append("</text>");
   }
+  out.append(app_specific);
   out.append("</stream:error>");
   return out;
 }

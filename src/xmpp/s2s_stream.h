@@ -26,8 +26,10 @@ inline constexpr std::string_view kBidiNs = "urn:xmpp:bidi";
 // empty values are left out.
 std::string stream_header(std::string_view from, std::string_view to, std::string_view id);
 
-// `<stream:error><CONDITION/><text>TEXT</text></stream:error>` (text optional).
-std::string stream_error(std::string_view condition, std::string_view text = {});
+// `<stream:error><CONDITION/><text>TEXT</text>APP</stream:error>` (text and
+// the application-specific condition element APP optional).
+std::string stream_error(std::string_view condition, std::string_view text = {},
+                         std::string_view app_specific = {});
 
 inline constexpr std::string_view kStreamClose = "</stream:stream>";
 
