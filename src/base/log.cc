@@ -208,6 +208,10 @@ std::string show(const Body& v) {
   return fmt::format("[body: {} bytes]", v.value.size());
 }
 
+std::string show(const Fingerprint& v) {
+  return fingerprint(v.value);
+}
+
 std::string scrub(std::string_view text) {
   std::string out;
   out.reserve(text.size());

@@ -61,6 +61,9 @@ struct Token { std::string_view value; };   // info+: fingerprint
 struct Jid { std::string_view value; };     // info+: domain only
 struct Secret { std::string_view value; };  // always "[redacted]"
 struct Body { std::string_view value; };    // always "[body: N bytes]"
+// A token shown as its fingerprint at every level, hashed only when the line
+// is written (a dropped line costs nothing).
+struct Fingerprint { std::string_view value; };
 
 namespace detail {
 // The level of the line being formatted on this thread, for the wrappers.
@@ -82,6 +85,7 @@ std::string show(const Token& v);
 std::string show(const Jid& v);
 std::string show(const Secret& v);
 std::string show(const Body& v);
+std::string show(const Fingerprint& v);
 // The info+ scrub on its own, for tests.
 std::string scrub(std::string_view text);
 
@@ -114,7 +118,8 @@ void error(fmt::format_string<Args...> fmt, Args&&... args) {
 
 template <typename T>
   requires std::is_same_v<T, herald::log::Token> || std::is_same_v<T, herald::log::Jid> ||
-           std::is_same_v<T, herald::log::Secret> || std::is_same_v<T, herald::log::Body>
+           std::is_same_v<T, herald::log::Secret> || std::is_same_v<T, herald::log::Body> ||
+           std::is_same_v<T, herald::log::Fingerprint>
 struct fmt::formatter<T> : fmt::formatter<std::string_view> {
   template <typename Context>
   auto format(const T& v, Context& ctx) const {

@@ -41,6 +41,7 @@ struct AppServer::Pending {
   explicit Pending(asio::io_context& io) : timer(io) {}
   xml::Element envelope;  // the request without payload, to build the reply
   std::string from_domain;
+  std::string token;  // for the outcome and the log line
   bool answered = false;
   asio::steady_timer timer;  // reply_timeout
 };
@@ -149,7 +150,6 @@ void AppServer::handle_publish(const xml::Element& iq) {
     return;
   }
   const Publish& publish = std::get<Publish>(parsed);
-  std::string fp = log::fingerprint(publish.node);
 
   // v1 publishes name a registration node and carry its secret: the node's
   // registration gives the module and the token.
@@ -162,7 +162,7 @@ void AppServer::handle_publish(const xml::Element& iq) {
     if (r != v1::Result::ok) {
       ++counters_.v1_refused;
       log::info("publish from {} module - outcome v1-{} node {}", from_domain, v1::to_string(r),
-                fp);
+                log::Fingerprint{token});
       if (r == v1::Result::error)
         sender_.send(xmpp::make_error(iq, xmpp::ErrorType::wait, "internal-server-error"));
       else if (r == v1::Result::forbidden)
@@ -175,10 +175,10 @@ void AppServer::handle_publish(const xml::Element& iq) {
     v1_node = publish.node;
     token = std::move(target.token);
     wanted_module = std::move(target.module);
-    fp = log::fingerprint(token);
   } else if (publish.v1()) {
     ++counters_.v1_refused;
-    log::info("publish from {} module - outcome v1-unknown-node token {}", from_domain, fp);
+    log::info("publish from {} module - outcome v1-unknown-node token {}", from_domain,
+              log::Fingerprint{token});
     sender_.send(
         xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found", "unknown v1 registration"));
     return;
@@ -189,7 +189,7 @@ void AppServer::handle_publish(const xml::Element& iq) {
     // Transient on purpose: a configuration edit must not wipe registrations.
     ++counters_.unknown_module;
     log::info("publish from {} module {} outcome unknown-module token {}", from_domain,
-              wanted_module.value_or("-"), fp);
+              wanted_module.value_or("-"), log::Fingerprint{token});
     sender_.send(xmpp::make_error(iq, xmpp::ErrorType::wait, "internal-server-error",
                                   "unknown push module"));
     return;
@@ -199,7 +199,7 @@ void AppServer::handle_publish(const xml::Element& iq) {
   if (!module->config.upstream->token_plausible(token)) {
     ++counters_.bad_request;
     log::info("publish from {} module {} outcome implausible-token token {}", from_domain,
-              module_name, fp);
+              module_name, log::Fingerprint{token});
     sender_.send(xmpp::make_error(iq, xmpp::ErrorType::modify, "bad-request",
                                   "not a device token for this push module"));
     return;
@@ -208,7 +208,7 @@ void AppServer::handle_publish(const xml::Element& iq) {
   if (tombstones_.is_dead(token, std::chrono::system_clock::now())) {
     ++counters_.tombstoned;
     log::info("publish from {} module {} outcome tombstoned token {}", from_domain, module_name,
-              fp);
+              log::Fingerprint{token});
     sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found",
                                   "device token unregistered"));
     return;
@@ -224,13 +224,14 @@ void AppServer::handle_publish(const xml::Element& iq) {
       return;
     case RateDecision::hold:
       ++counters_.held;
-      log::info("publish from {} module {} outcome held token {}", from_domain, module_name, fp);
+      log::info("publish from {} module {} outcome held token {}", from_domain, module_name,
+                log::Fingerprint{token});
       hold(from_domain, module_name, std::move(job), verdict.send_at, v1_node);
       break;
     case RateDecision::absorb:
       ++counters_.absorbed;
       log::info("publish from {} module {} outcome absorbed token {}", from_domain, module_name,
-                fp);
+                log::Fingerprint{token});
       if (auto it = held_.find(token); it != held_.end())
         it->second->important = it->second->important || publish.important;
       break;
@@ -266,7 +267,8 @@ ReplyPlan AppServer::apply_outcome(Module& module, const std::string& token,
     if (v1_) {
       std::optional<std::chrono::system_clock::time_point> since;
       if (result.dead_since_ms)
-        since = std::chrono::system_clock::time_point(std::chrono::milliseconds(*result.dead_since_ms));
+        since =
+            std::chrono::system_clock::time_point(std::chrono::milliseconds(*result.dead_since_ms));
       v1_->token_dead(module.config.name, token, since);
       // Renewed after Apple's timestamp: the token is alive again.
       kept = !v1_node.empty() && since && v1_->exists(v1_node);
@@ -290,46 +292,45 @@ void AppServer::send_now(const xml::Element& iq, const std::string& from_domain,
   pending->envelope.mutable_attributes() = iq.attributes();
   if (!iq.attr("to")) pending->envelope.set_attr("to", domain_);
   pending->from_domain = from_domain;
+  pending->token = job.token;
 
   std::weak_ptr<AppServer*> weak = self_;
-  const std::string fp = log::fingerprint(job.token);
   pending->timer.expires_after(options_.reply_timeout);
   pending->timer.async_wait(
-      [weak, pending, module_name = module.config.name, fp](const std::error_code& ec) {
+      [weak, pending, module_name = module.config.name](const std::error_code& ec) {
         if (ec || weak.expired() || pending->answered) return;
         AppServer& self = **weak.lock();
         pending->answered = true;
         ++self.counters_.timed_out;
         log::info("publish from {} module {} outcome timeout token {}", pending->from_domain,
-                  module_name, fp);
+                  module_name, log::Fingerprint{pending->token});
         self.sender_.send(xmpp::make_error(pending->envelope, xmpp::ErrorType::wait,
                                            "internal-server-error", "push service did not answer"));
       });
 
-  std::string token = job.token;
   Module* m = &module;  // modules_ never changes after construction
-  m->config.upstream->send(
-      job, [weak, pending, m, token = std::move(token), fp, v1_node](UpstreamResult result) {
-        auto locked = weak.lock();
-        if (!locked) return;
-        AppServer& self = **locked;
-        ReplyPlan plan = self.apply_outcome(*m, token, result, v1_node);
-        if (pending->answered) {
-          // Already answered `wait` on timeout; the outcome still counts.
-          log::debug("late outcome {} for {}", to_string(result.status), fp);
-          return;
-        }
-        pending->answered = true;
-        pending->timer.cancel();
-        log::info("publish from {} module {} outcome {} token {}", pending->from_domain,
-                  m->config.name, outcome_name(plan, result.status), fp);
-        if (plan.success) {
-          self.sender_.send(xmpp::make_result(pending->envelope));
-        } else {
-          self.sender_.send(
-              xmpp::make_error(pending->envelope, plan.error_type, plan.condition, plan.text));
-        }
-      });
+  m->config.upstream->send(job, [weak, pending, m, v1_node](UpstreamResult result) {
+    auto locked = weak.lock();
+    if (!locked) return;
+    AppServer& self = **locked;
+    ReplyPlan plan = self.apply_outcome(*m, pending->token, result, v1_node);
+    if (pending->answered) {
+      // Already answered `wait` on timeout; the outcome still counts.
+      log::debug("late outcome {} for {}", to_string(result.status),
+                 log::Fingerprint{pending->token});
+      return;
+    }
+    pending->answered = true;
+    pending->timer.cancel();
+    log::info("publish from {} module {} outcome {} token {}", pending->from_domain, m->config.name,
+              outcome_name(plan, result.status), log::Fingerprint{pending->token});
+    if (plan.success) {
+      self.sender_.send(xmpp::make_result(pending->envelope));
+    } else {
+      self.sender_.send(
+          xmpp::make_error(pending->envelope, plan.error_type, plan.condition, plan.text));
+    }
+  });
 }
 
 void AppServer::hold(const std::string& from_domain, const std::string& module_name, PushJob job,
@@ -347,12 +348,20 @@ void AppServer::hold(const std::string& from_domain, const std::string& module_n
   slot->v1_node = v1_node;
   slot->important = job.important;
   std::weak_ptr<AppServer*> weak = self_;
-  slot->timer.expires_at(send_at);
+  slot->timer.expires_at(flush_held_ ? std::chrono::steady_clock::now() : send_at);
   slot->timer.async_wait([weak, token = job.token](const std::error_code& ec) {
     auto locked = weak.lock();
     if (ec || !locked) return;
     (*locked)->send_held(token);
   });
+}
+
+size_t AppServer::send_held_now() {
+  flush_held_ = true;
+  std::vector<std::string> tokens;
+  for (const auto& [token, held] : held_) tokens.push_back(token);
+  for (const auto& token : tokens) send_held(token);  // its timer dies with it
+  return tokens.size();
 }
 
 void AppServer::send_held(const std::string& token) {
@@ -365,27 +374,27 @@ void AppServer::send_held(const std::string& token) {
   else
     limiter_.release(token, std::chrono::steady_clock::now());
 
-  const std::string fp = log::fingerprint(token);
   // The push sent at the window's start may have shown the token dead.
   if (tombstones_.is_dead(token, std::chrono::system_clock::now())) {
     ++counters_.tombstoned;
     log::info("held push from {} module {} outcome tombstoned token {}", held->from_domain,
-              held->module_name, fp);
+              held->module_name, log::Fingerprint{token});
     return;
   }
   auto mod = modules_.find(held->module_name);
   if (mod == modules_.end()) return;
   Module* m = &mod->second;
   std::weak_ptr<AppServer*> weak = self_;
+  ++held_sending_;
   m->config.upstream->send(
-      PushJob{token, held->important},
-      [weak, m, token, fp, from_domain = held->from_domain,
-       v1_node = held->v1_node](UpstreamResult result) {
+      PushJob{token, held->important}, [weak, m, token, from_domain = held->from_domain,
+                                        v1_node = held->v1_node](UpstreamResult result) {
         auto locked = weak.lock();
         if (!locked) return;
+        --(*locked)->held_sending_;
         ReplyPlan plan = (*locked)->apply_outcome(*m, token, result, v1_node);
         log::info("held push from {} module {} outcome {} token {}", from_domain, m->config.name,
-                  outcome_name(plan, result.status), fp);
+                  outcome_name(plan, result.status), log::Fingerprint{token});
       });
 }
 

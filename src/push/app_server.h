@@ -92,6 +92,14 @@ class AppServer : public xmpp::StanzaHandler {
 
   const AppServerCounters& counters() const { return counters_; }
   size_t held_count() const { return held_.size(); }  // pushes waiting for their window
+
+  // Shutdown: each held push goes upstream at once instead of at its window's
+  // end (its publish was already answered `result`, so waiting would lose
+  // it), and pushes held from now on go at once too. Returns how many were
+  // sent now. held_sending() counts held pushes sent and not yet settled,
+  // for the shutdown to wait on (within its bound).
+  size_t send_held_now();
+  size_t held_sending() const { return held_sending_; }
   const std::string& domain() const { return domain_; }
 
  private:
@@ -127,6 +135,8 @@ class AppServer : public xmpp::StanzaHandler {
   AppServerOptions options_;
   RateLimiter limiter_;
   std::map<std::string, std::unique_ptr<Held>> held_;  // by token
+  bool flush_held_ = false;  // shutting down: held pushes go at once
+  size_t held_sending_ = 0;
   AppServerCounters counters_;
   // Upstream callbacks and timers hold a weak_ptr to this: when the server is
   // gone they do nothing.

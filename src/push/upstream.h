@@ -30,6 +30,9 @@ struct UpstreamResult {
   int http_status = 0;  // 0 when no HTTP response arrived
   std::string reason;   // upstream reason code, e.g. "Unregistered", or a short local cause
   std::optional<int64_t> dead_since_ms;  // APNs 410 'timestamp'
+  // The upstream's id of this push, for tracing it in the service's records:
+  // APNs the apns-id (Apple's echo, else the one sent); empty if nothing was sent.
+  std::string upstream_id = {};
 };
 
 class Upstream {

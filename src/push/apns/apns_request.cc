@@ -1,9 +1,10 @@
 #include "push/apns/apns_request.h"
 
+#include <array>
+#include <cstddef>
 #include <nlohmann/json.hpp>
 
 #include "base/crypto.h"
-#include "base/encoding.h"
 
 namespace herald::push::apns {
 
@@ -81,6 +82,35 @@ std::string check_apns_settings(const ApnsModuleSettings& settings) {
   return {};
 }
 
+namespace {
+
+// The payload depends only on the module's wake-up text and the push type,
+// so it is serialized once and reused for as long as those stay the same:
+// one entry per push type, on the (only) thread that builds requests. Keyed
+// by content, not by address, so changed settings are never served stale.
+const std::string& cached_payload(const ApnsModuleSettings& settings,
+                                  ApnsModuleSettings::PushType type) {
+  struct Entry {
+    bool valid = false;
+    std::string title, body, sound, extra;
+    std::string payload;
+  };
+  thread_local std::array<Entry, 3> cache;
+  Entry& e = cache[static_cast<size_t>(type)];
+  if (!e.valid || e.title != settings.alert_title || e.body != settings.alert_body ||
+      e.sound != settings.sound || e.extra != settings.extra_payload) {
+    e.payload = apns_payload(settings, type);
+    e.title = settings.alert_title;
+    e.body = settings.alert_body;
+    e.sound = settings.sound;
+    e.extra = settings.extra_payload;
+    e.valid = true;
+  }
+  return e.payload;
+}
+
+}  // namespace
+
 ApnsRequest build_apns_request(const ApnsModuleSettings& settings, const PushJob& job,
                                std::string_view jwt, std::chrono::system_clock::time_point now) {
   using PushType = ApnsModuleSettings::PushType;
@@ -88,7 +118,7 @@ ApnsRequest build_apns_request(const ApnsModuleSettings& settings, const PushJob
   r.method = "POST";
   PushType type = effective_push_type(settings, job);
   r.path = "/3/device/" + job.token;
-  r.body = apns_payload(settings, type);
+  r.body = cached_payload(settings, type);
   r.apns_id = random_uuid();
   int64_t expires = std::chrono::duration_cast<std::chrono::seconds>(
                         (now + settings.expiration).time_since_epoch())
@@ -118,12 +148,31 @@ bool plausible_apns_token(std::string_view token) {
 }
 
 std::string random_uuid() {
-  std::string b = random_bytes(16);
-  b[6] = static_cast<char>((b[6] & 0x0f) | 0x40);  // version 4
-  b[8] = static_cast<char>((b[8] & 0x3f) | 0x80);  // RFC 4122 variant
-  std::string h = hex_encode(b);
-  return h.substr(0, 8) + "-" + h.substr(8, 4) + "-" + h.substr(12, 4) + "-" + h.substr(16, 4) +
-         "-" + h.substr(20);
+  // Random bytes are drawn from OpenSSL in blocks: one RAND_bytes call per
+  // request was most of this function's cost. An apns-id needs uniqueness,
+  // not secrecy, and the block never leaves this thread.
+  constexpr size_t kBlock = 16 * 64;
+  thread_local std::string pool;
+  thread_local size_t used = kBlock;
+  if (used + 16 > pool.size()) {
+    pool = random_bytes(kBlock);
+    used = 0;
+  }
+  const unsigned char* b = reinterpret_cast<const unsigned char*>(pool.data() + used);
+  used += 16;
+  unsigned char u[16];
+  for (size_t i = 0; i < 16; ++i) u[i] = b[i];
+  u[6] = static_cast<unsigned char>((u[6] & 0x0f) | 0x40);  // version 4
+  u[8] = static_cast<unsigned char>((u[8] & 0x3f) | 0x80);  // RFC 4122 variant
+  static constexpr char kHex[] = "0123456789abcdef";
+  std::string out(36, '-');
+  size_t o = 0;
+  for (size_t i = 0; i < 16; ++i) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) ++o;  // the dashes
+    out[o++] = kHex[u[i] >> 4];
+    out[o++] = kHex[u[i] & 0x0f];
+  }
+  return out;
 }
 
 }  // namespace herald::push::apns

@@ -114,10 +114,15 @@ void ApnsUpstream::on_result(const std::shared_ptr<Attempt>& a, Http2Result resu
   }
   std::string unique_id = response.header("apns-unique-id");
   if (!unique_id.empty()) log::debug("apns {}: apns-unique-id {}", a->apns_id, unique_id);
-  complete(a, classify_apns_response(response.status, error.reason, error.timestamp_ms));
+  UpstreamResult classified =
+      classify_apns_response(response.status, error.reason, error.timestamp_ms);
+  // Apple echoes the apns-id sent; should it ever differ, its own is what its records know.
+  classified.upstream_id = response.header("apns-id");
+  complete(a, std::move(classified));
 }
 
 void ApnsUpstream::complete(const std::shared_ptr<Attempt>& a, UpstreamResult result) {
+  if (result.upstream_id.empty()) result.upstream_id = a->apns_id;
   std::string fp = log::fingerprint(a->job.token);
   if (result.status == UpstreamStatus::delivered) {
     log::debug("apns {}: token {} status {} apns-id {}: delivered", settings_.host, fp,

@@ -391,8 +391,10 @@ TEST_F(ApnsSimDeliveryTest, GoawayMidBurstDeliversEachPushAtMostOnce) {
     EXPECT_EQ(got["p" + std::to_string(i)], "result") << i;
     EXPECT_EQ(accepted_[token_of('9', i)], 1) << "push " << i << " not delivered exactly once";
   }
-  // 40 requests at 7 per connection: the burst drained onto new connections.
-  EXPECT_GE(sim_->h2().connections_accepted(), 6u);
+  // A connection serves its 7 requests plus those already in flight when the
+  // GOAWAY went out (at most 3 more with 4 streams), so 40 pushes need at
+  // least 4 connections: the burst drained onto new ones.
+  EXPECT_GE(sim_->h2().connections_accepted(), 4u);
   EXPECT_EQ(sim_->stats().accepted, uint64_t(kPushes));
   EXPECT_EQ(sim_->stats().stream_limit_violations, 0u);
 }

@@ -33,8 +33,9 @@ struct ServerRequest {
 struct ServerReply {
   int status = 200;
   std::string body;
-  bool hang = false;       // never answer
-  uint32_t rst_error = 0;  // answer with RST_STREAM(error) instead
+  bool hang = false;         // never answer
+  uint32_t rst_error = 0;    // answer with RST_STREAM(error) instead
+  std::string apns_id = {};  // the apns-id to answer with; empty: echo the request's
 };
 using Handler = std::function<ServerReply(const ServerRequest&)>;
 
@@ -96,7 +97,9 @@ class ServerSession : public std::enable_shared_from_this<ServerSession> {
     auto& out = self->bodies_[id];
     out = {reply.body, std::to_string(reply.status)};
     std::string status_name = ":status", id_name = "apns-id";
-    std::string apns_id = req.headers.count("apns-id") ? req.headers.at("apns-id") : "";
+    std::string apns_id = !reply.apns_id.empty()         ? reply.apns_id
+                          : req.headers.count("apns-id") ? req.headers.at("apns-id")
+                                                         : "";
     nghttp2_nv nva[] = {{(uint8_t*)status_name.data(), (uint8_t*)out.second.data(),
                          status_name.size(), out.second.size(), NGHTTP2_NV_FLAG_NONE},
                         {(uint8_t*)id_name.data(), (uint8_t*)apns_id.data(), id_name.size(),
@@ -291,6 +294,7 @@ TEST_F(ApnsUpstreamTest, DeliversOverOneReusedConnection) {
   UpstreamResult r = send(upstream, token_);
   EXPECT_EQ(r.status, UpstreamStatus::delivered) << r.reason;
   EXPECT_EQ(r.http_status, 200);
+  EXPECT_EQ(r.upstream_id, requests_.at(0).headers.at("apns-id"));
   r = send(upstream, token_);
   EXPECT_EQ(r.status, UpstreamStatus::delivered) << r.reason;
   EXPECT_EQ(connections_, 1);
@@ -332,6 +336,19 @@ TEST_F(ApnsUpstreamTest, UnregisteredTokenIsDeadWithTimestamp) {
   EXPECT_EQ(r.status, UpstreamStatus::token_dead);
   EXPECT_EQ(r.reason, "Unregistered");
   EXPECT_EQ(r.dead_since_ms, 1700000000123);
+}
+
+TEST_F(ApnsUpstreamTest, ResultCarriesTheApnsIdAppleAnswered) {
+  const std::string apple_id = "0f1e2d3c-4b5a-6978-8796-a5b4c3d2e1f0";
+  handler_ = [&](const ServerRequest&) { return ServerReply{200, "", false, 0, apple_id}; };
+  ApnsUpstream upstream(io_, settings_, signer_, cert_.ca_file());
+  EXPECT_EQ(send(upstream, token_).upstream_id, apple_id);
+  // No response at all: the id Herald sent, so the push can still be traced.
+  handler_ = [](const ServerRequest&) { return ServerReply{0, "", false, NGHTTP2_INTERNAL_ERROR}; };
+  UpstreamResult r = send(upstream, token_);
+  EXPECT_EQ(r.status, UpstreamStatus::unknown);
+  ASSERT_EQ(requests_.size(), 2u);
+  EXPECT_EQ(r.upstream_id, requests_[1].headers.at("apns-id"));
 }
 
 TEST_F(ApnsUpstreamTest, ExpiredProviderTokenRefreshesAndResendsOnce) {
@@ -463,7 +480,9 @@ TEST_F(ApnsUpstreamTest, ServerWithoutH2IsAConnectFailure) {
 TEST_F(ApnsUpstreamTest, ImplausibleTokenNeverReachesTheServer) {
   ApnsUpstream upstream(io_, settings_, signer_, cert_.ca_file());
   EXPECT_FALSE(upstream.token_plausible("fcm:not-hex"));
-  EXPECT_EQ(send(upstream, "fcm:not-hex").status, UpstreamStatus::token_invalid);
+  UpstreamResult r = send(upstream, "fcm:not-hex");
+  EXPECT_EQ(r.status, UpstreamStatus::token_invalid);
+  EXPECT_EQ(r.upstream_id, "");  // nothing was sent
   EXPECT_EQ(connections_, 0);
 }
 

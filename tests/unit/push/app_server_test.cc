@@ -338,6 +338,44 @@ TEST_F(AppServerTest, PushesWithinTheWindowAreCoalescedAndHeldOneSentAtItsEnd) {
   EXPECT_EQ(server_->counters().held, 2u);
 }
 
+TEST_F(AppServerTest, ShutdownSendsHeldPushesAtOnceAndExactlyOnce) {
+  AppServerOptions options;
+  options.rate_limit.window = 10s;  // far beyond the test: only the shutdown sends it
+  start(options);
+  server_->handle(publish("prosody-default-chatstate-offline.xml", kTokenA, "1"));
+  run();
+  server_->handle(publish("prosody-default-body.xml", kTokenA, "2"));  // held
+  server_->handle(publish("prosody-default-body.xml", kTokenB, "3"));  // sent at once
+  run();
+  ASSERT_EQ(sender_.sent.size(), 3u);
+  for (const auto& reply : sender_.sent) EXPECT_EQ(reply.attr_or("type"), "result");
+  ASSERT_EQ(upstream_->jobs.size(), 2u);
+  ASSERT_EQ(server_->held_count(), 1u);
+
+  EXPECT_EQ(server_->send_held_now(), 1u);
+  EXPECT_EQ(server_->held_count(), 0u);
+  ASSERT_EQ(upstream_->jobs.size(), 3u);
+  EXPECT_EQ(upstream_->jobs[2].token, kTokenA);
+  EXPECT_TRUE(upstream_->jobs[2].important);
+  EXPECT_EQ(server_->held_sending(), 1u);  // the shutdown waits for this
+  ASSERT_TRUE(run_until([&] { return server_->held_sending() == 0; }));
+  EXPECT_EQ(server_->counters().delivered, 3u);
+
+  // Its window timer is gone with it: nothing goes out a second time.
+  run_until([] { return false; }, 100ms);
+  EXPECT_EQ(upstream_->jobs.size(), 3u);
+  EXPECT_EQ(server_->send_held_now(), 0u);
+
+  // A push held while shutting down goes at once, not at its window's end.
+  server_->handle(publish("prosody-default-body.xml", kTokenA, "4"));
+  ASSERT_EQ(sender_.sent.size(), 4u);
+  EXPECT_EQ(sender_.sent[3].attr_or("type"), "result");
+  ASSERT_TRUE(run_until([&] { return upstream_->jobs.size() == 4; }, 1000ms));
+  run_until([] { return false; }, 100ms);
+  EXPECT_EQ(upstream_->jobs.size(), 4u);
+  EXPECT_EQ(sender_.sent.size(), 4u);  // held sends answer nobody again
+}
+
 TEST_F(AppServerTest, HeldPushOutcomeBuriesDeadToken) {
   AppServerOptions options;
   options.rate_limit.window = 50ms;
