@@ -90,6 +90,44 @@ class Reader {
   std::string base_dir_;
 };
 
+std::string lowercase_ascii(std::string s) {
+  for (char& ch : s)
+    if (ch >= 'A' && ch <= 'Z') ch = char(ch - 'A' + 'a');
+  return s;
+}
+
+// [[s2s.certificates]]: the main certificate's domain may be listed only when
+// s2s.certificate is not set; no domain twice (SNI picks one certificate).
+void read_s2s_certificates(const toml::node& node, const std::string& base, Config& c) {
+  auto* entries = node.as_array();
+  if (!entries) fail("s2s.certificates", "must be an array of tables ([[s2s.certificates]])");
+  std::vector<std::string> seen;
+  if (!c.certificate.empty()) seen.push_back(lowercase_ascii(c.domain));
+  for (size_t i = 0; i < entries->size(); ++i) {
+    std::string prefix = "s2s.certificates[" + std::to_string(i) + "]";
+    auto* t = (*entries)[i].as_table();
+    if (!t) fail(prefix, "must be a table");
+    Reader r(*t, prefix, base);
+    r.reject_unknown({"domains", "certificate", "key"});
+    Config::S2sCertificate entry;
+    r.strings("domains", entry.domains);
+    r.path("certificate", entry.certificate);
+    r.path("key", entry.key);
+    if (entry.domains.empty()) fail(prefix + ".domains", "list the domains this certificate is for");
+    if (entry.certificate.empty() || entry.key.empty())
+      fail(prefix, "give both certificate and key");
+    for (auto& d : entry.domains) {
+      d = lowercase_ascii(d);
+      if (d.empty() || d.find_first_of(" /:@") != std::string::npos)
+        fail(prefix + ".domains", "\"" + d + "\" is not a domain name");
+      for (const auto& other : seen)
+        if (other == d) fail(prefix + ".domains", "\"" + d + "\" has a certificate already");
+      seen.push_back(d);
+    }
+    c.s2s_certificates.push_back(std::move(entry));
+  }
+}
+
 FcmModule read_fcm_module(const toml::table& t, const std::string& prefix, const std::string& base) {
   Reader r(t, prefix, base);
   r.reject_unknown({"name", "service", "service_account_file", "project_id", "endpoint",
@@ -335,7 +373,8 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
                       "dialback_secret", "routes", "idle_timeout", "connect_timeout", "max_stanza_bytes",
                       "max_queued_stanzas", "allow_domains", "deny_domains", "max_connections_per_ip",
                       "auth_timeout", "domain_request_rate", "domain_request_burst", "listen_direct_tls",
-                      "dns_servers", "bidi", "reply_lifetime", "bidi_outbound"});
+                      "dns_servers", "bidi", "reply_lifetime", "bidi_outbound", "certificates",
+                      "stream_management"});
     r.strings("listen", c.listen);
     r.path("certificate", c.certificate);
     r.path("key", c.key);
@@ -351,6 +390,7 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
     r.strings("dns_servers", c.dns_servers);
     r.boolean("bidi", c.bidi);
     r.boolean("bidi_outbound", c.bidi_outbound);
+    r.boolean("stream_management", c.stream_management);
     for (const auto& s : c.dns_servers)
       if (!parse_host_port(s)) fail("s2s.dns_servers", "\"" + s + "\" is not \"ip:port\"");
     r.strings("allow_domains", c.allow_domains);
@@ -368,6 +408,7 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
         c.routes[std::string(domain.str())] = *v;
       }
     }
+    if (auto node = t->get("certificates")) read_s2s_certificates(*node, base_dir, c);
   }
   if (auto* t = top.table("component")) {
     Reader r(*t, "component", base_dir);
@@ -378,8 +419,16 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
       fail("component.server", "must be \"ip:port\" of the XMPP server's component port");
     if (c.component_secret.empty()) fail("component.secret", "the component secret is required");
   }
-  if (c.certificate.empty() || c.key.empty())
-    fail("s2s.certificate", "a certificate and key for the push domain are required (TLS is mandatory)");
+  if (c.certificate.empty() != c.key.empty())
+    fail("s2s.certificate", "give both certificate and key for the push domain");
+  if (c.certificate.empty()) {
+    // The push domain's certificate may come from [[s2s.certificates]] instead.
+    bool listed = false;
+    for (const auto& e : c.s2s_certificates)
+      for (const auto& d : e.domains) listed = listed || d == lowercase_ascii(c.domain);
+    if (!listed)
+      fail("s2s.certificate", "a certificate and key for the push domain are required (TLS is mandatory)");
+  }
 
   if (auto* t = top.table("push")) {
     Reader r(*t, "push", base_dir);

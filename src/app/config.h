@@ -114,6 +114,7 @@ struct Config {
   std::vector<std::string> dns_servers;        // "ip:port"; empty: /etc/resolv.conf
   bool bidi = true;                            // offer XEP-0288 bidirectional streams
   bool bidi_outbound = true;                   // ask for them on our outgoing streams
+  bool stream_management = true;  // XEP-0198 on s2s, both directions
 
   // [component]: XEP-0114, serve the push domain through a local XMPP
   // server instead of s2s ("host:port" of its component port; empty: off).
@@ -121,6 +122,16 @@ struct Config {
   std::string component_secret;
   std::string certificate;
   std::string key;
+  // [[s2s.certificates]]: more certificates, presented by SNI. Each listed
+  // domain is also served (another name of the push service, e.g. while
+  // renaming it); the push domain may be listed instead of s2s.certificate.
+  // Reloaded on SIGHUP with the main one.
+  struct S2sCertificate {
+    std::vector<std::string> domains;  // lowercase
+    std::string certificate;
+    std::string key;
+  };
+  std::vector<S2sCertificate> s2s_certificates;
   std::string ca_file;
   bool require_tls = true;
   bool require_valid_certificates = false;

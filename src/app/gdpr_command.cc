@@ -7,6 +7,7 @@
 #include "app/config.h"
 #include "base/crypto.h"
 #include "base/encoding.h"
+#include "store/postgres_store.h"
 #include "store/sqlite_registration_store.h"
 #include "store/sqlite_store.h"
 
@@ -54,26 +55,45 @@ int run_gdpr(const std::string& config_path, const GdprRequest& request, std::os
     err << "herald: " << e.what() << "\n";
     return 2;
   }
-  std::string db_path = (std::filesystem::path(config.data_dir) / "herald.sqlite").string();
+  // The same backend as `herald serve` (server.cc): SQLite in data_dir, or
+  // the shared PostgreSQL database.
+  std::unique_ptr<store::SqliteStore> sqlite;
+  std::unique_ptr<store::SqliteRegistrationStore> sqlite_registrations;
+  std::unique_ptr<store::PostgresStore> postgres;
+  store::TombstoneStore* tombstones = nullptr;
+  store::RegistrationStore* registrations = nullptr;
   std::string error;
-  auto db = store::SqliteStore::open(db_path, &error);
-  if (!db) {
-    err << "herald: store: " << db_path << ": " << error << "\n";
-    return 3;
+  if (config.store_backend == "postgresql") {
+    postgres = store::PostgresStore::open(config.store_postgresql, &error);
+    if (!postgres) {
+      err << "herald: store: " << error << "\n";
+      return 3;
+    }
+    tombstones = postgres.get();
+    registrations = postgres.get();
+  } else {
+    std::string db_path = (std::filesystem::path(config.data_dir) / "herald.sqlite").string();
+    sqlite = store::SqliteStore::open(db_path, &error);
+    if (!sqlite) {
+      err << "herald: store: " << db_path << ": " << error << "\n";
+      return 3;
+    }
+    sqlite_registrations = std::make_unique<store::SqliteRegistrationStore>(*sqlite);
+    tombstones = sqlite.get();
+    registrations = sqlite_registrations.get();
   }
-  store::SqliteRegistrationStore registrations(*db);
 
   std::vector<store::Registration> found;
   if (!request.node.empty()) {
     store::Registration r;
-    store::StoreStatus s = registrations.find(request.node, &r);
+    store::StoreStatus s = registrations->find(request.node, &r);
     if (s == store::StoreStatus::kError) {
       err << "herald: store error\n";
       return 3;
     }
     if (s == store::StoreStatus::kOk) found.push_back(std::move(r));
   } else {
-    found = registrations.find_by_token(request.token);
+    found = registrations->find_by_token(request.token);
   }
   // The tombstone of the token asked for, or of the node's token.
   std::string token = !request.token.empty() ? request.token
@@ -82,14 +102,14 @@ int run_gdpr(const std::string& config_path, const GdprRequest& request, std::os
   std::optional<store::Tombstone> tombstone;
   if (!token.empty()) {
     std::string hash = sha256(token);
-    for (auto& t : db->load_all())
+    for (auto& t : tombstones->load_all())
       if (t.token_hash == hash) tombstone = t;
   }
 
   bool erase = request.action == GdprRequest::Action::erase;
   for (const auto& r : found) {
     if (erase) {
-      if (registrations.remove(r.node) == store::StoreStatus::kError) {
+      if (registrations->remove(r.node) == store::StoreStatus::kError) {
         err << "herald: store error\n";
         return 3;
       }
@@ -99,7 +119,7 @@ int run_gdpr(const std::string& config_path, const GdprRequest& request, std::os
   }
   if (tombstone) {
     if (erase) {
-      if (!db->erase(tombstone->token_hash)) {
+      if (!tombstones->erase(tombstone->token_hash)) {
         err << "herald: store error\n";
         return 3;
       }

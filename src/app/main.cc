@@ -207,7 +207,9 @@ int send_test_push(const std::string& config_path, const std::string& module,
               << "token: " << herald::log::fingerprint(token) << " (fingerprint)\n"
               << "result: " << herald::push::to_string(answer->status) << "\n"
               << "http status: " << answer->http_status << "\n"
-              << "reason: " << (answer->reason.empty() ? "-" : answer->reason) << "\n";
+              << "reason: " << (answer->reason.empty() ? "-" : answer->reason) << "\n"
+              << "upstream id: " << (answer->upstream_id.empty() ? "-" : answer->upstream_id)
+              << "\n";
     return answer->status == herald::push::UpstreamStatus::delivered ? 0 : 1;
   } catch (const std::exception& e) {
     return fail(e.what());

@@ -116,7 +116,21 @@ xmpp::S2sRoute parse_route(const std::string& domain, const std::string& text) {
 
 xmpp::S2sConfig s2s_config(const Config& c) {
   xmpp::S2sConfig s;
-  s.domains.push_back({c.domain, c.certificate, c.key});
+  if (!c.certificate.empty()) s.domains.push_back({c.domain, c.certificate, c.key});
+  // [[s2s.certificates]]: one S2sDomain per listed name (SNI picks among them).
+  // The push domain goes first: its certificate is the one presented when the
+  // peer names no domain (or an unknown one).
+  std::string push_domain = c.domain;
+  for (char& ch : push_domain)
+    if (ch >= 'A' && ch <= 'Z') ch = char(ch - 'A' + 'a');
+  for (const auto& e : c.s2s_certificates)
+    for (const auto& d : e.domains) {
+      xmpp::S2sDomain entry{d == push_domain ? c.domain : d, e.certificate, e.key};
+      if (d == push_domain)
+        s.domains.insert(s.domains.begin(), std::move(entry));
+      else
+        s.domains.push_back(std::move(entry));
+    }
   s.listen = c.listen;
   for (const auto& [domain, target] : c.routes) s.routes[domain] = parse_route(domain, target);
   s.extra_ca_file = c.ca_file;
@@ -131,6 +145,7 @@ xmpp::S2sConfig s2s_config(const Config& c) {
   s.dns_servers = c.dns_servers;
   s.bidi = c.bidi;
   s.bidi_outbound = c.bidi_outbound;
+  s.stream_management = c.stream_management;
   s.allow_domains = c.allow_domains;
   s.deny_domains = c.deny_domains;
   s.max_connections_per_ip = c.max_connections_per_ip;
@@ -480,12 +495,18 @@ void Server::shutdown(std::function<void()> done) {
   auto flush = std::min<std::chrono::steady_clock::duration>(
       std::chrono::seconds(1), std::chrono::milliseconds(p.shutdown_timeout) / 4);
   auto drain_until = start + p.shutdown_timeout - flush - flush / 4;
-  log::info("shutdown: not accepting; waiting up to {} ms for {} request(s) in flight",
+  // Held pushes were answered `result` already; waiting for their window
+  // would lose them, so they go now and are waited for like the rest.
+  size_t held = p.app_server->send_held_now();
+  log::info("shutdown: not accepting; {} held push(es) sent now; waiting up to {} ms for {} "
+            "request(s) in flight",
+            held,
             std::chrono::duration_cast<std::chrono::milliseconds>(drain_until - start).count(),
             p.in_flight.size());
   auto poll = std::make_shared<std::function<void()>>();
   *poll = [this, &p, poll, drain_until, flush, done = std::move(done)] {
-    if (p.in_flight.size() > 0 && std::chrono::steady_clock::now() < drain_until) {
+    bool busy = p.in_flight.size() > 0 || p.app_server->held_sending() > 0;
+    if (busy && std::chrono::steady_clock::now() < drain_until) {
       p.shutdown_timer.expires_after(std::chrono::milliseconds(20));
       p.shutdown_timer.async_wait([poll](std::error_code ec) {
         if (!ec) (*poll)();

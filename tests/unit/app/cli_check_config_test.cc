@@ -3,33 +3,15 @@
 
 #include "app/check_config.h"
 #include "app/config.h"
+#include "config_test_util.h"
 
 namespace herald::app {
 namespace {
 
-const std::string kBase = R"([server]
-domain = "push.example.org"
-region = "alpha"
-[s2s]
-certificate = "push.crt"
-key = "push.key"
-[[push.module]]
-name = "ios"
-topic = "org.example.app"
-team_id = "TEAM123456"
-key_id = "KEY1234567"
-key_file = "AuthKey.p8"
-)";
+using config_test::expect_config_error;
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_config(text, "/base");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for:\n" << text;
-  return {};
-}
+const std::string kBase =
+    config_test::server_head("region = \"alpha\"\n") + config_test::apns_module("ios");
 
 TEST(LogConfig, DefaultsKeepFourteenDays) {
   Config c = parse_config(kBase, "/base");
@@ -64,35 +46,38 @@ eu = "error"
 }
 
 TEST(LogConfig, BadValuesNameTheirKey) {
-  EXPECT_NE(error_of(kBase + "[log]\nformat = \"xml\"\n").find("log.format"), std::string::npos);
-  EXPECT_NE(error_of(kBase + "[log]\nlevel = \"loud\"\n").find("log.level"), std::string::npos);
-  EXPECT_NE(error_of(kBase + "[log]\nretention_days = 0\n").find("log.retention_days"),
+  EXPECT_NE(expect_config_error(kBase + "[log]\nformat = \"xml\"\n").find("log.format"),
             std::string::npos);
-  EXPECT_NE(
-      error_of(kBase + "[log]\nretention_days = 1\nrotate_age = 86400\n").find("log.rotate_age"),
-      std::string::npos);
-  EXPECT_NE(
-      error_of(kBase + "[log.region_level]\nalpha = \"loud\"\n").find("log.region_level.alpha"),
-      std::string::npos);
-  EXPECT_NE(error_of(kBase + "[log]\nkeep = 1\n").find("log.keep: unknown key"), std::string::npos);
+  EXPECT_NE(expect_config_error(kBase + "[log]\nlevel = \"loud\"\n").find("log.level"),
+            std::string::npos);
+  EXPECT_NE(expect_config_error(kBase + "[log]\nretention_days = 0\n").find("log.retention_days"),
+            std::string::npos);
+  EXPECT_NE(expect_config_error(kBase + "[log]\nretention_days = 1\nrotate_age = 86400\n")
+                .find("log.rotate_age"),
+            std::string::npos);
+  EXPECT_NE(expect_config_error(kBase + "[log.region_level]\nalpha = \"loud\"\n")
+                .find("log.region_level.alpha"),
+            std::string::npos);
+  EXPECT_NE(expect_config_error(kBase + "[log]\nkeep = 1\n").find("log.keep: unknown key"),
+            std::string::npos);
 }
 
 TEST(CheckConfig, ErrorsPointAtTheKeysLine) {
   std::string text = kBase + "[log]\nformat = \"xml\"\n";
-  EXPECT_EQ(locate_config_error("h.toml", text, error_of(text)),
+  EXPECT_EQ(locate_config_error("h.toml", text, expect_config_error(text)),
             "h.toml:14: log.format: must be \"text\" or \"json\"");
 }
 
 TEST(CheckConfig, AMissingKeyPointsAtItsTable) {
   std::string text = kBase;
   text.replace(text.find("topic = "), std::string("topic = \"org.example.app\"\n").size(), "");
-  std::string located = locate_config_error("h.toml", text, error_of(text));
+  std::string located = locate_config_error("h.toml", text, expect_config_error(text));
   EXPECT_EQ(located.rfind("h.toml:7: push.module[0].topic:", 0), 0u) << located;
 }
 
 TEST(CheckConfig, SyntaxErrorsKeepTheirLine) {
   std::string text = kBase + "[log\n";
-  std::string located = locate_config_error("h.toml", text, error_of(text));
+  std::string located = locate_config_error("h.toml", text, expect_config_error(text));
   EXPECT_EQ(located.rfind("h.toml:13: ", 0), 0u) << located;
 }
 

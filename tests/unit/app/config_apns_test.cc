@@ -5,28 +5,15 @@
 #include <nlohmann/json.hpp>
 
 #include "app/config.h"
+#include "config_test_util.h"
 
 namespace herald::app {
 namespace {
 
-const char* kHead = R"(
-[server]
-domain = "push.example.org"
-[s2s]
-certificate = "push.crt"
-key = "push.key"
-[push]
-default_module = "monalProdiOS"
-)";
+using config_test::config_error;
 
-std::string error_of(const std::string& text) {
-  try {
-    parse_config(text, "/base");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "no error";
-}
+const std::string kHead =
+    config_test::server_head() + "[push]\ndefault_module = \"monalProdiOS\"\n";
 
 TEST(ConfigApns, SeveralModulesEachWithTheirOwnSettings) {
   Config c = parse_config(std::string(kHead) + R"(
@@ -108,27 +95,29 @@ name = "monalProdiOS"
 topic = "org.example.app"
 )";
   const std::string token = "team_id = \"T\"\nkey_id = \"K\"\nkey_file = \"k.p8\"\n";
-  EXPECT_NE(error_of(std::string(kHead) + module).find("team_id, key_id and key_file"),
+  EXPECT_NE(config_error(std::string(kHead) + module).find("team_id, key_id and key_file"),
             std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + module + token + "certificate = \"c.pem\"\n")
+  EXPECT_NE(config_error(std::string(kHead) + module + token + "certificate = \"c.pem\"\n")
                 .find("not both"),
             std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + module + "certificate = \"c.pem\"\npkcs12_file = \"c.p12\"\n")
+  EXPECT_NE(config_error(std::string(kHead) + module +
+                         "certificate = \"c.pem\"\npkcs12_file = \"c.p12\"\n")
                 .find("not both"),
             std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + module + token + "connections = 0\n")
+  EXPECT_NE(config_error(std::string(kHead) + module + token + "connections = 0\n")
                 .find("push.module[0].connections"),
             std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + module + token + "max_queue = 0\n")
+  EXPECT_NE(config_error(std::string(kHead) + module + token + "max_queue = 0\n")
                 .find("push.module[0].max_queue"),
             std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + module + token + "ping_interval = -1\n")
+  EXPECT_NE(config_error(std::string(kHead) + module + token + "ping_interval = -1\n")
                 .find("push.module[0].ping_interval"),
             std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + module + token + "[push.module.extra_payload]\naps = 1\n")
-                .find("push.module[0].extra_payload.aps"),
-            std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + module + token + "extra_payload = \"x\"\n")
+  EXPECT_NE(
+      config_error(std::string(kHead) + module + token + "[push.module.extra_payload]\naps = 1\n")
+          .find("push.module[0].extra_payload.aps"),
+      std::string::npos);
+  EXPECT_NE(config_error(std::string(kHead) + module + token + "extra_payload = \"x\"\n")
                 .find("push.module[0].extra_payload"),
             std::string::npos);
 }

@@ -2,19 +2,15 @@
 #include <gtest/gtest.h>
 
 #include "app/config.h"
+#include "config_test_util.h"
 
 namespace herald::app {
 namespace {
 
-const char* kHead = R"(
-[server]
-domain = "push.example.org"
-[s2s]
-certificate = "push.crt"
-key = "push.key"
-[push]
-default_module = "conversationsAndroid"
-)";
+using config_test::config_error;
+
+const std::string kHead =
+    config_test::server_head() + "[push]\ndefault_module = \"conversationsAndroid\"\n";
 
 const char* kFcm = R"(
 [[push.module]]
@@ -22,15 +18,6 @@ name = "conversationsAndroid"
 service = "fcm"
 service_account_file = "firebase/service-account.json"
 )";
-
-std::string error_of(const std::string& text) {
-  try {
-    parse_config(text, "/base");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 TEST(ConfigFcm, AnFcmModuleAloneIsEnough) {
   Config c = parse_config(std::string(kHead) + kFcm, "/base");
@@ -64,14 +51,14 @@ TEST(ConfigFcm, ErrorsNameTheKey) {
 name = "conversationsAndroid"
 service = "fcm"
 )";
-  EXPECT_NE(error_of(no_file).find("push.module[0].service_account_file"), std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + kFcm + "topic = \"org.example\"\n")
+  EXPECT_NE(config_error(no_file).find("push.module[0].service_account_file"), std::string::npos);
+  EXPECT_NE(config_error(std::string(kHead) + kFcm + "topic = \"org.example\"\n")
                 .find("push.module[0].topic: unknown key"),
             std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + kFcm + "endpoint = \"nohost\"\n")
+  EXPECT_NE(config_error(std::string(kHead) + kFcm + "endpoint = \"nohost\"\n")
                 .find("push.module[0].endpoint"),
             std::string::npos);
-  EXPECT_NE(error_of(std::string(kHead) + kFcm + kFcm).find("duplicate module name"),
+  EXPECT_NE(config_error(std::string(kHead) + kFcm + kFcm).find("duplicate module name"),
             std::string::npos);
   std::string apns_twin = std::string(kHead) + kFcm + R"(
 [[push.module]]
@@ -81,10 +68,10 @@ team_id = "TEAM123456"
 key_id = "KEY1234567"
 key_file = "AuthKey.p8"
 )";
-  EXPECT_NE(error_of(apns_twin).find("duplicate module name"), std::string::npos);
+  EXPECT_NE(config_error(apns_twin).find("duplicate module name"), std::string::npos);
   std::string other = std::string(kHead) + kFcm;
   other.replace(other.find("\"fcm\""), 5, "\"wns\"");
-  EXPECT_NE(error_of(other).find("must be \"apns\" or \"fcm\""), std::string::npos);
+  EXPECT_NE(config_error(other).find("must be \"apns\" or \"fcm\""), std::string::npos);
 }
 
 }  // namespace

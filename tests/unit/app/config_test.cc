@@ -2,10 +2,14 @@
 
 #include <gtest/gtest.h>
 
+#include "config_test_util.h"
+
 namespace herald::app {
 namespace {
 
-const char* kMinimal = R"(
+using config_test::expect_config_error;
+
+const std::string kMinimal = R"(
 [server]
 domain = "push.example.org"
 [s2s]
@@ -15,23 +19,7 @@ key = "/etc/herald/push.key"
 "user.test" = "127.0.0.3:5269"
 [push]
 default_module = "monalProdiOS"
-[[push.module]]
-name = "monalProdiOS"
-topic = "org.example.app"
-team_id = "TEAM123456"
-key_id = "KEY1234567"
-key_file = "AuthKey.p8"
-)";
-
-std::string expect_error(const std::string& text) {
-  try {
-    parse_config(text, "/base");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  ADD_FAILURE() << "no error for:\n" << text;
-  return {};
-}
+)" + config_test::apns_module("monalProdiOS");
 
 TEST(Config, MinimalFileGetsDocumentedDefaults) {
   Config c = parse_config(kMinimal, "/base");
@@ -58,21 +46,23 @@ TEST(Config, ShutdownTimeout) {
   EXPECT_EQ(parse_config(text, "/base").shutdown_timeout, std::chrono::seconds(12));
   std::string bad = kMinimal;
   bad.replace(bad.find("[s2s]"), 0, "shutdown_timeout = 0\n");
-  EXPECT_NE(expect_error(bad).find("server.shutdown_timeout"), std::string::npos);
+  EXPECT_NE(expect_config_error(bad).find("server.shutdown_timeout"), std::string::npos);
 }
 
 TEST(Config, ErrorsNameTheKey) {
   std::string base = kMinimal;
-  EXPECT_NE(expect_error(base + "\n[bogus]\n").find("bogus: unknown key"), std::string::npos);
-  EXPECT_NE(expect_error("[server]\ndomain = 3\n").find("server.domain: must be a string"), std::string::npos);
-  EXPECT_NE(expect_error("[server]\n").find("server.domain"), std::string::npos);
+  EXPECT_NE(expect_config_error(base + "\n[bogus]\n").find("bogus: unknown key"),
+            std::string::npos);
+  EXPECT_NE(expect_config_error("[server]\ndomain = 3\n").find("server.domain: must be a string"),
+            std::string::npos);
+  EXPECT_NE(expect_config_error("[server]\n").find("server.domain"), std::string::npos);
   std::string bad_env = base;
   bad_env.replace(bad_env.find("topic"), 0, "environment = \"prod\"\n");
-  EXPECT_NE(expect_error(bad_env).find("push.module[0].environment"), std::string::npos);
+  EXPECT_NE(expect_config_error(bad_env).find("push.module[0].environment"), std::string::npos);
   std::string bad_default = base;
   bad_default.replace(bad_default.find("\"monalProdiOS\"\n[["), 14, "\"nope\"");
-  EXPECT_NE(expect_error(bad_default).find("push.default_module"), std::string::npos);
-  EXPECT_NE(expect_error("[server\n").find("line 1"), std::string::npos);
+  EXPECT_NE(expect_config_error(bad_default).find("push.default_module"), std::string::npos);
+  EXPECT_NE(expect_config_error("[server\n").find("line 1"), std::string::npos);
 }
 
 TEST(Config, RejectsDuplicateModulesAndBadRoutes) {
@@ -84,10 +74,10 @@ team_id = "T"
 key_id = "K"
 key_file = "k.p8"
 )";
-  EXPECT_NE(expect_error(dup).find("duplicate module name"), std::string::npos);
+  EXPECT_NE(expect_config_error(dup).find("duplicate module name"), std::string::npos);
   std::string route = kMinimal;
   route.replace(route.find("127.0.0.3:5269"), 14, "nohostport");
-  EXPECT_NE(expect_error(route).find("s2s.routes.user.test"), std::string::npos);
+  EXPECT_NE(expect_config_error(route).find("s2s.routes.user.test"), std::string::npos);
 }
 
 }  // namespace
@@ -133,10 +123,10 @@ TEST(Config, S2sAdminControls) {
   EXPECT_FALSE(c.bidi_outbound);
   std::string bad_lifetime = kMinimal;
   bad_lifetime.replace(bad_lifetime.find("[s2s.routes]"), 0, "reply_lifetime = 0\n");
-  EXPECT_NE(expect_error(bad_lifetime).find("s2s.reply_lifetime"), std::string::npos);
+  EXPECT_NE(expect_config_error(bad_lifetime).find("s2s.reply_lifetime"), std::string::npos);
   std::string bad = kMinimal;
   bad.replace(bad.find("[s2s.routes]"), 0, "auth_timeout = 0\n");
-  EXPECT_NE(expect_error(bad).find("s2s.auth_timeout"), std::string::npos);
+  EXPECT_NE(expect_config_error(bad).find("s2s.auth_timeout"), std::string::npos);
   std::string dns = kMinimal;
   dns.replace(dns.find("[s2s.routes]"), 0,
               "dns_servers = [\"127.0.0.53:53\"]\nlisten_direct_tls = [\"0.0.0.0:5270\"]\n");
@@ -145,14 +135,15 @@ TEST(Config, S2sAdminControls) {
   EXPECT_EQ(with_dns.listen_direct_tls, (std::vector<std::string>{"0.0.0.0:5270"}));
   std::string bad_dns = kMinimal;
   bad_dns.replace(bad_dns.find("[s2s.routes]"), 0, "dns_servers = [\"resolver\"]\n");
-  EXPECT_NE(expect_error(bad_dns).find("s2s.dns_servers"), std::string::npos);
-  Config component = parse_config(std::string(kMinimal) +
-                                      "[component]\nserver = \"127.0.0.1:5347\"\nsecret = \"x\"\n",
-                                  "/base");
+  EXPECT_NE(expect_config_error(bad_dns).find("s2s.dns_servers"), std::string::npos);
+  Config component = parse_config(
+      std::string(kMinimal) + "[component]\nserver = \"127.0.0.1:5347\"\nsecret = \"x\"\n",
+      "/base");
   EXPECT_EQ(component.component_server, "127.0.0.1:5347");
-  EXPECT_NE(expect_error(std::string(kMinimal) + "[component]\nserver = \"127.0.0.1:5347\"\n")
-                .find("component.secret"),
-            std::string::npos);
+  EXPECT_NE(
+      expect_config_error(std::string(kMinimal) + "[component]\nserver = \"127.0.0.1:5347\"\n")
+          .find("component.secret"),
+      std::string::npos);
 }
 
 }  // namespace

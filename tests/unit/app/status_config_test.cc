@@ -2,32 +2,14 @@
 #include <gtest/gtest.h>
 
 #include "app/config.h"
+#include "config_test_util.h"
 
 namespace herald::app {
 namespace {
 
-const char* kBase = R"(
-[server]
-domain = "push.example.org"
-[s2s]
-certificate = "push.crt"
-key = "push.key"
-[[push.module]]
-name = "m"
-topic = "org.example.app"
-team_id = "TEAM123456"
-key_id = "KEY1234567"
-key_file = "AuthKey.p8"
-)";
+using config_test::config_error;
 
-std::string error_for(const std::string& text) {
-  try {
-    parse_config(text, "/etc/herald");
-  } catch (const std::exception& e) {
-    return e.what();
-  }
-  return "";
-}
+const std::string kBase = config_test::server_head() + config_test::apns_module("m");
 
 TEST(ObservabilityConfig, OffByDefaultOnLocalhost) {
   Config c = parse_config(kBase, "/etc/herald");
@@ -36,19 +18,19 @@ TEST(ObservabilityConfig, OffByDefaultOnLocalhost) {
 }
 
 TEST(ObservabilityConfig, Enabled) {
-  Config c = parse_config(std::string(kBase) +
-                              "[observability]\nenabled = true\nlisten = [\"[::1]:9100\"]\n",
-                          "/etc/herald");
+  Config c = parse_config(
+      std::string(kBase) + "[observability]\nenabled = true\nlisten = [\"[::1]:9100\"]\n",
+      "/etc/herald");
   EXPECT_TRUE(c.observability.enabled);
   EXPECT_EQ(c.observability.listen, std::vector<std::string>{"[::1]:9100"});
 }
 
 TEST(ObservabilityConfig, ErrorsNameTheKey) {
-  EXPECT_THAT(error_for(std::string(kBase) + "[observability]\nlisten = [\"nowhere\"]\n"),
+  EXPECT_THAT(config_error(std::string(kBase) + "[observability]\nlisten = [\"nowhere\"]\n"),
               ::testing::HasSubstr("observability.listen"));
-  EXPECT_THAT(error_for(std::string(kBase) + "[observability]\nenabled = true\nlisten = []\n"),
+  EXPECT_THAT(config_error(std::string(kBase) + "[observability]\nenabled = true\nlisten = []\n"),
               ::testing::HasSubstr("observability.listen"));
-  EXPECT_THAT(error_for(std::string(kBase) + "[observability]\nport = 9090\n"),
+  EXPECT_THAT(config_error(std::string(kBase) + "[observability]\nport = 9090\n"),
               ::testing::HasSubstr("observability"));
 }
 

@@ -1,23 +1,14 @@
 #include <gtest/gtest.h>
 
 #include "app/config.h"
+#include "config_test_util.h"
 
 namespace herald::app {
 namespace {
 
-const char* kBase = R"(
-[server]
-domain = "push.example.org"
-[s2s]
-certificate = "push.crt"
-key = "push.key"
-[[push.module]]
-name = "m"
-topic = "org.example.app"
-team_id = "TEAM123456"
-key_id = "KEY1234567"
-key_file = "AuthKey.p8"
-)";
+using config_test::config_error;
+
+const std::string kBase = config_test::server_head() + config_test::apns_module("m");
 
 const char* kTurn = R"(
 [turn]
@@ -35,15 +26,6 @@ secret = "app-secret-0123456789"
 id = "other"
 secret = "other-secret-0123456789"
 )";
-
-std::string error_for(const std::string& text) {
-  try {
-    parse_config(text, "/base");
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "no error";
-}
 
 TEST(TurnConfig, OffByDefault) {
   Config c = parse_config(kBase, "/base");
@@ -71,7 +53,7 @@ TEST(TurnConfig, ChecksNameTheKey) {
   auto with = [&](const std::string& from, const std::string& to) {
     std::string s = base;
     s.replace(s.find(from), from.size(), to);
-    return error_for(s);
+    return config_error(s);
   };
   EXPECT_NE(with("enabled = true", "bogus = 1").find("turn.bogus: unknown key"), std::string::npos);
   EXPECT_NE(with("shared_secrets = [\"new-secret-0123456789\", \"old-secret-0123456789\"]", "")
@@ -89,10 +71,11 @@ TEST(TurnConfig, ChecksNameTheKey) {
   EXPECT_NE(with("listen = [\"127.0.0.1:8443\"]", "listen = [\"nohost\"]").find("turn.listen"),
             std::string::npos);
   // Without apps, an enabled API is refused; a disabled one is not checked.
-  std::string no_apps = std::string(kBase) + "[turn]\nenabled = true\nshared_secrets = "
+  std::string no_apps = std::string(kBase) +
+                        "[turn]\nenabled = true\nshared_secrets = "
                         "[\"new-secret-0123456789\"]\nuris = [\"turn:h:3478\"]\n";
-  EXPECT_NE(error_for(no_apps).find("turn.app"), std::string::npos);
-  EXPECT_EQ(error_for(std::string(kBase) + "[turn]\nenabled = false\n"), "no error");
+  EXPECT_NE(config_error(no_apps).find("turn.app"), std::string::npos);
+  EXPECT_EQ(config_error(std::string(kBase) + "[turn]\nenabled = false\n"), "no error");
 }
 
 }  // namespace
