@@ -105,7 +105,10 @@ def main():
         out = herald("send-test-push", "-c", good, "--module", "ios", "--token", token)
         assert out.returncode == 0, out
         assert "result: delivered" in out.stdout and "http status: 200" in out.stdout, out.stdout
-        assert [r for r in sim.requests() if r["token"] == token and r["status"] == 200]
+        sent = [r for r in sim.requests() if r["token"] == token and r["status"] == 200]
+        assert len(sent) == 1, sent
+        # The apns-id the simulator recorded, to find the push in Apple's (or the simulator's) records.
+        assert "upstream id: %s\n" % sent[0]["apns_id"] in out.stdout, out.stdout
         dead = secrets.token_hex(32)
         sim.mark_dead(dead)
         out = herald("send-test-push", "-c", good, "--module", "ios", "--token", dead)

@@ -4,7 +4,8 @@ It must stop accepting connections at once, answer every in-flight publish
 exactly once (a result when the push service answers in time, else `wait`
 handed back before the bound), answer publishes arriving meanwhile on open
 streams with `wait`, exit 0 within [server] shutdown_timeout (5 s) plus a
-small margin, never send a push twice, and keep its tombstones (store
+small margin, never send a push twice, send a push held by the rate limit
+at once instead of losing it, and keep its tombstones (store
 flushed): `herald --list-tombstones` lists the one buried before.
 
 Usage: fault_sigterm_test.py HERALD_BINARY APNS_SIM_BINARY
@@ -24,6 +25,7 @@ FAST = [secrets.token_hex(32) for _ in range(40)]
 SOON = [secrets.token_hex(32) for _ in range(6)]   # answered by apns-sim 1.5 s after the request
 NEVER = [secrets.token_hex(32) for _ in range(6)]  # answered after 30 s: must be handed back
 DEAD = secrets.token_hex(32)
+HELD = secrets.token_hex(32)  # coalesced by the rate limit: held when SIGTERM comes
 
 
 def main():
@@ -46,6 +48,10 @@ def main():
         s = env.authenticated()
         rep = env.publish(s, DEAD)
         check("dead token buried first", r.iq_error(rep) == ("cancel", "item-not-found"), r.describe(rep))
+        # A second publish inside the rate-limit window (20 s) is answered and its push held.
+        held_replies = [r.iq_error(env.publish(s, HELD)) for _ in range(2)]
+        check("coalesced publishes answered result", held_replies == [("result", None)] * 2, str(held_replies))
+        check("the second push is held", len([q for q in env.sim.requests() if q["token"] == HELD]) == 1)
         ids = {}
         burst = ""
         for tok in FAST + SOON + NEVER:
@@ -101,6 +107,8 @@ def main():
         check("the rest: result", all(by_tok.get(t) == ("result", None) for t in FAST))
         reqs = env.sim.requests()
         check("no push sent twice", all(len([q for q in reqs if q["token"] == t]) <= 1 for t in ids.values()))
+        check("the held push sent at shutdown, exactly once", len([q for q in reqs if q["token"] == HELD]) == 2,
+              "%d pushes" % len([q for q in reqs if q["token"] == HELD]))
         log = env.herald.log_text()
         check("log: hand-back counted", "request(s) handed back with wait" in log)
         out = subprocess.run([env.herald_binary, "tombstones", "list", "--config", env.herald.config],

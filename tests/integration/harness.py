@@ -413,7 +413,7 @@ async def enable_push(x, push_jid, node, push_module):
 
 EJABBERD_YML = """hosts:
   - {domain}
-loglevel: info
+loglevel: {loglevel}
 log_rotate_count: 0
 certfiles:
   - {cert}
@@ -441,7 +441,7 @@ listen:
     module: ejabberd_http
     request_handlers:
       /api: mod_http_api
-api_permissions:
+{extra_listen}api_permissions:
   "test users":
     from: mod_http_api
     who:
@@ -469,7 +469,7 @@ modules:
   mod_stream_mgmt: {{}}
   mod_push: {{}}
   mod_push_keepalive: {{}}
-"""
+{extra_yml}"""
 
 
 def free_tcp_port(ip):
@@ -485,7 +485,9 @@ class Ejabberd:
     port), runs as the calling user, and resolves names through its own hosts file bind-mounted on
     /etc/hosts in a private mount namespace (needs root; ejabberd's s2s ignores an inetrc)."""
 
-    def __init__(self, procs, d, domain, ip, pki, hosts):
+    def __init__(self, procs, d, domain, ip, pki, hosts, dns=None, extra_listen="", extra_yml="", loglevel="info"):
+        # dns: a Dnsmasq, bind-mounted as /etc/resolv.conf too (SRV lookups: inet_res; A: getaddrinfo).
+        # extra_listen: more `listen:` items (YAML, indented as the others); extra_yml: top-level keys.
         import secrets
         self.procs, self.d, self.domain, self.ip = procs, d, domain, ip
         conf, spool, logs = (os.path.join(d, x) for x in ("conf", "spool", "logs"))
@@ -496,7 +498,8 @@ class Ejabberd:
         with open(hosts_file, "w") as f:
             f.write("127.0.0.1 localhost\n" + "".join("%s %s\n" % (a, n) for n, a in hosts.items()))
         with open(os.path.join(conf, "ejabberd.yml"), "w") as f:
-            f.write(EJABBERD_YML.format(domain=domain, ip=ip, cert=cert, key=key, ca=pki.ca))
+            f.write(EJABBERD_YML.format(domain=domain, ip=ip, cert=cert, key=key, ca=pki.ca, loglevel=loglevel,
+                                        extra_listen=extra_listen, extra_yml=extra_yml))
         with open(os.path.join(conf, "ejabberdctl.cfg"), "w") as f:
             f.write("EXEC_CMD=as_current_user\nERLANG_NODE=ejab@%s\nERL_DIST_PORT=%d\n"
                     "ERL_OPTIONS=\"-setcookie %s -kernel inet_dist_use_interface {%s}\"\n"
@@ -504,8 +507,14 @@ class Ejabberd:
         open(os.path.join(conf, "inetrc"), "w").close()
         self.ctl = ["ejabberdctl", "--config-dir", conf, "--spool", spool, "--logs", logs]
         self.log = os.path.join(logs, "ejabberd.log")
-        inner = "mount --bind %s /etc/hosts && exec %s foreground" % (
-            hosts_file, " ".join(self.ctl))
+        resolv = ""
+        if dns:
+            resolv_file = os.path.join(d, "resolv.conf")
+            with open(resolv_file, "w") as f:
+                f.write("nameserver %s\n" % dns.ip)
+            resolv = "mount --bind %s /etc/resolv.conf && " % resolv_file
+        inner = "mount --bind %s /etc/hosts && %sexec %s foreground" % (
+            hosts_file, resolv, " ".join(self.ctl))
         self.proc = procs.start(["unshare", "--mount", "sh", "-c", inner], os.path.join(d, "ejabberd.out"))
         wait_tcp(ip, 5222, 30, self.proc, "ejabberd")
         wait_tcp(ip, 5269, 10, self.proc, "ejabberd")

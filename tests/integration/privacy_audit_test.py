@@ -4,7 +4,8 @@
       Real Prosody configured to send everything it can (bodies and senders
       on) federates with Herald at info level; the scenarios in SCENARIOS
       (pushes with a planted canary body, a ping, a dead token -> 410, a
-      publish for an unknown module, a v1 ad-hoc registration) run; then every file under Herald's
+      publish for an unknown module, v1 registrations over ad-hoc and over HTTP) run; then
+      every file under Herald's
       directory is scanned: no JID, full token, secret or body may appear.
   privacy_audit_test.py audit-debug HERALD APNS_SIM
       The same run with Herald at debug, which shows the ping's full JID: the
@@ -165,9 +166,28 @@ async def scenario_v1_adhoc(ctx):
                             "apns-sim to receive the v1 push")
 
 
-# v1 registration over HTTP and ejabberd as the peer add their scenarios here.
+async def scenario_v1_http(ctx):
+    # v1 registered over HTTP (/push_appserver/v1/register): the request's
+    # form holds token and node, and Herald answers the secret in the body.
+    import uuid
+    import v1_adhoc_test as v1
+    harness.wait_tcp(ctx.herald.ip, v1.HTTP_PORT, 10, ctx.herald.proc, "herald v1 http")
+    frank = ctx.prosody.register("frank")
+    token = secrets.token_hex(32)
+    node, secret = v1.register_http(ctx.herald.ip, str(uuid.uuid4()), token)
+    c = await harness.client(frank + "/phone", ctx.prosody.ip, ctx.ca)
+    await v1.enable_v1(c, node, secret)
+    await c.disconnect()
+    ctx.needles.update({"frank's JID": frank, "a v1 secret (HTTP)": secret})
+    ctx.log_needles.update({"a v1 token (HTTP)": token, "a v1 node (HTTP)": node})
+    ctx.sender.send_message(mto=frank, mbody="canary-v1-http", mtype="chat")
+    await harness.await_for(lambda: [r for r in ctx.sim.requests() if r["token"] == token], 15,
+                            "apns-sim to receive the v1 push registered over HTTP")
+
+
+# ejabberd as the peer adds its scenario here.
 SCENARIOS = [scenario_push_with_body, scenario_ping, scenario_dead_token, scenario_unknown_module,
-             scenario_v1_adhoc]
+             scenario_v1_adhoc, scenario_v1_http]
 
 
 async def run_scenarios(ctx):
@@ -186,7 +206,7 @@ def audit(herald_bin, sim_bin, level="info"):
     procs = harness.Procs()
     try:
         pki = harness.Pki(td.sub("pki"))
-        herald_ip = harness.free_loopback_ip(ports=(5269,))
+        herald_ip = harness.free_loopback_ip(ports=(5269, 5280))
         prosody_ip = harness.free_loopback_ip()
         sim = harness.ApnsSim(procs, sim_bin, td.sub("apns-sim"), pki, [TOPIC])
         herald = harness.Herald(procs, herald_bin, td.sub("herald"), "push.test", herald_ip, pki,
@@ -194,7 +214,8 @@ def audit(herald_bin, sim_bin, level="info"):
                                 modules=[{"name": MODULE, "topic": TOPIC, "endpoint": "127.0.0.1:%d" % sim.port,
                                           "ca_file": pki.ca, "team_id": sim.team_id, "key_id": sim.key_id,
                                           "key_file": sim.p8}],
-                                extra="\n[log]\nlevel = \"%s\"\n\n[v1]\nenabled = true\nflush_interval = 1\n" % level)
+                                extra="\n[log]\nlevel = \"%s\"\n\n[v1]\nenabled = true\nflush_interval = 1\n"
+                                      "listen = [\"%s:5280\"]\n" % (level, herald_ip))
         prosody = harness.Prosody(procs, td.sub("prosody"), "user.test", prosody_ip, pki,
                                   hosts={"push.test": herald_ip}, with_body=True)
         ctx = Ctx(herald, sim, prosody, pki.ca)
