@@ -149,7 +149,7 @@ class Bench:
 
     def idle(self):
         out = {}
-        for n in ([50] if self.a.smoke else [1000, 10000]):
+        for n in ([50] if self.a.smoke else [int(x) for x in self.a.idle_counts.split(",")]):
             proc, ip = self.start_herald("idle%d" % n, log_level="warn")
             try:
                 time.sleep(0.5)
@@ -267,6 +267,7 @@ def main():
     p.add_argument("--only", default=",".join(ALL))
     p.add_argument("--rate", type=int, default=5000)
     p.add_argument("--log-level", default="info")
+    p.add_argument("--idle-counts", default="1000,10000", help="idle: connection counts to measure")
     p.add_argument("--herald-bin", help="herald binary (default: BUILD/src/app/herald)")
     p.add_argument("--loadgen-bin", help="herald-loadgen binary (default: BUILD/bench/herald-loadgen)")
     p.add_argument("--sim-bin", help="apns-sim binary (default: BUILD/tools/apns-sim/apns-sim)")
