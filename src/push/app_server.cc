@@ -68,7 +68,8 @@ AppServer::AppServer(asio::io_context& io, std::string domain, xmpp::StanzaSende
         default_module_ = m.name;
     }
     std::string name = m.name;
-    modules_.emplace(std::move(name), Module{std::move(m), std::nullopt});
+    modules_.emplace(std::move(name),
+                     Module{std::move(m), std::nullopt, UpstreamBackoff(options_.backoff)});
   }
 }
 
@@ -214,8 +215,16 @@ void AppServer::handle_publish(const xml::Element& iq) {
     return;
   }
 
-  PushJob job{token, publish.important};
   auto now = std::chrono::steady_clock::now();
+  if (const char* why = module->backoff.refusal(token, now)) {
+    ++counters_.backing_off;
+    log::info("publish from {} module {} outcome backing-off token {}", from_domain, module_name,
+              log::Fingerprint{token});
+    sender_.send(xmpp::make_error(iq, xmpp::ErrorType::wait, "resource-constraint", why));
+    return;
+  }
+
+  PushJob job{token, publish.important};
   RateVerdict verdict = options_.shared_rate_limit ? options_.shared_rate_limit->check(token, now)
                                                    : limiter_.check(token, now);
   switch (verdict.decision) {
@@ -245,6 +254,7 @@ ReplyPlan AppServer::apply_outcome(Module& module, const std::string& token,
   auto now = std::chrono::steady_clock::now();
   bool recent = module.last_success && now - *module.last_success < options_.recent_success_period;
   ReplyPlan plan = plan_reply(result.status, recent);
+  module.backoff.record(token, result, now);
   switch (result.status) {
     case UpstreamStatus::delivered:
       ++counters_.delivered;

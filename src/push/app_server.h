@@ -35,6 +35,7 @@
 #include "push/shared_rate_limiter.h"
 #include "push/reply_policy.h"
 #include "push/tombstones.h"
+#include "push/upstream_backoff.h"
 #include "push/v1/registrar.h"
 #include "xml/element.h"
 #include "xmpp/stanza_channel.h"
@@ -50,6 +51,7 @@ struct AppServerOptions {
   // BadDeviceToken buries a token only if its module delivered this recently.
   std::chrono::steady_clock::duration recent_success_period = std::chrono::hours(24);
   std::chrono::steady_clock::duration reply_timeout = std::chrono::seconds(20);
+  BackoffConfig backoff;
 };
 
 // Monotonic counts, for metrics.
@@ -59,6 +61,7 @@ struct AppServerCounters {
   uint64_t v1_refused = 0;      // v1 publish (no v1 registrations exist)
   uint64_t unknown_module = 0;  // missing/unknown pushModule
   uint64_t tombstoned = 0;      // refused at once: token known dead
+  uint64_t backing_off = 0;     // answered `wait` at once: 429/5xx back-off
   uint64_t held = 0;            // coalesced: held to the window's end
   uint64_t absorbed = 0;        // coalesced into an already held push
   uint64_t timed_out = 0;       // answered `wait` before the upstream settled
@@ -106,6 +109,7 @@ class AppServer : public xmpp::StanzaHandler {
   struct Module {
     PushModuleConfig config;
     std::optional<std::chrono::steady_clock::time_point> last_success;
+    UpstreamBackoff backoff;
   };
   struct Held;
   struct Pending;

@@ -5,6 +5,7 @@
 
 #include <map>
 #include <sstream>
+#include <thread>
 
 #include "base/log.h"
 #include "fixture_xml.h"
@@ -445,6 +446,59 @@ TEST_F(AppServerTest, TransientUpstreamOutcomesAreWait) {
   }
   EXPECT_EQ(tombstones_->size(), 0u);
   EXPECT_EQ(server_->counters().upstream_error, 4u);
+}
+
+TEST_F(AppServerTest, TooManyRequestsPausesThatTokenOnly) {
+  AppServerOptions options;
+  options.rate_limit.window = 0s;  // every publish would go out at once
+  start(options);
+  upstream_->outcomes[kTokenA] = status(UpstreamStatus::throttled, 429, "TooManyRequests");
+  server_->handle(publish("ejabberd-body.xml", kTokenA, "p1"));
+  run();
+  server_->handle(publish("ejabberd-body.xml", kTokenA, "p2"));
+  server_->handle(publish("ejabberd-body.xml", kTokenB, "p3"));
+  run();
+  ASSERT_EQ(sender_.sent.size(), 3u);
+  expect_error(sender_.sent[0], "wait", "resource-constraint");
+  // The second push to the throttled token never reaches Apple.
+  expect_error(sender_.sent[1], "wait", "resource-constraint");
+  EXPECT_EQ(sender_.sent[2].attr_or("type"), "result");
+  ASSERT_EQ(upstream_->jobs.size(), 2u);
+  EXPECT_EQ(upstream_->jobs[1].token, kTokenB);
+  EXPECT_EQ(server_->counters().backing_off, 1u);
+  EXPECT_EQ(tombstones_->size(), 0u);
+}
+
+TEST_F(AppServerTest, RepeatedServerErrorsPauseTheModuleUntilItRecovers) {
+  AppServerOptions options;
+  options.rate_limit.window = 0s;
+  options.backoff.failures_before_pause = 2;
+  options.backoff.first_module_pause = 200ms;
+  start(options);
+  for (int i = 0; i < 2; ++i) {
+    std::string token(64, static_cast<char>('0' + i));
+    upstream_->outcomes[token] = status(UpstreamStatus::unavailable, 500, "InternalServerError");
+    server_->handle(publish("ejabberd-body.xml", token));
+    run();
+  }
+  // Paused: answered at once, the failing service is not called.
+  server_->handle(publish("ejabberd-body.xml", kTokenA));
+  server_->handle(publish("ejabberd-body.xml", kTokenB));
+  run();
+  ASSERT_EQ(sender_.sent.size(), 4u);
+  expect_error(sender_.sent[2], "wait", "resource-constraint");
+  expect_error(sender_.sent[3], "wait", "resource-constraint");
+  EXPECT_EQ(upstream_->jobs.size(), 2u);
+  // After the pause, pushes are tried again and a delivery ends the back-off.
+  auto give_up = std::chrono::steady_clock::now() + 3s;
+  while (sender_.sent.back().attr_or("type") != "result" &&
+         std::chrono::steady_clock::now() < give_up) {
+    std::this_thread::sleep_for(10ms);
+    server_->handle(publish("ejabberd-body.xml", kTokenA));
+    run();
+  }
+  EXPECT_EQ(sender_.sent.back().attr_or("type"), "result");
+  EXPECT_EQ(upstream_->jobs.size(), 3u);
 }
 
 TEST_F(AppServerTest, SlowUpstreamIsAnsweredWaitOnceBeforeTheDeadline) {
