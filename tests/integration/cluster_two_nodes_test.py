@@ -10,23 +10,54 @@ share one PostgreSQL (tombstones), one Redis (the per-token rate limit) and the 
    would), A's second is absorbed; Redis holds only keyed hashes, never the token.
 3. A tombstone written through A (apns-sim says 410) is in PostgreSQL, and B refuses the token
    after a restart.
-4. Redis stopped: pushes are still served (per-node limit) and the log says so once; every
+4. A v1 registration made over HTTP on node A is usable through node B: alice's app registers
+   at A, enables push on Prosody with node + secret, and Prosody (for which push.test is node B)
+   publishes to B, which finds the registration in the shared PostgreSQL: apns-sim receives the
+   push for alice's token. Carol enables push with a wrong secret: B answers `cancel`, no push.
+5. Redis stopped: pushes are still served (per-node limit) and the log says so once; every
    publish around the outage is answered and pushed exactly once.
 
 Usage: cluster_two_nodes_test.py HERALD APNS_SIM HERALD_PUBLISH
 """
+import asyncio
 import os
 import secrets
 import signal
 import subprocess
 import sys
 import time
+import uuid
 
 import harness
+import v1_adhoc_test
 
 TOPIC = "org.example.herald"
 MODULE = "example-ios"
 WINDOW = 6
+
+
+async def v1_through_b(prosody, ca, ip_a, alice_token, carol_token, pushes):
+    alice, carol, bob = (prosody.register(u) for u in ("alice", "carol", "bob"))
+    alice_node, carol_node = str(uuid.uuid4()), str(uuid.uuid4())
+    node, secret = v1_adhoc_test.register_http(ip_a, alice_node, alice_token)
+    assert node == alice_node
+    _, carol_secret = v1_adhoc_test.register_http(ip_a, carol_node, carol_token)
+    wrong = secrets.token_urlsafe(32)
+    assert wrong != carol_secret
+    for jid, n, s in ((alice, node, secret), (carol, carol_node, wrong)):
+        c = await harness.client(jid + "/phone", prosody.ip, ca)
+        await v1_adhoc_test.enable_v1(c, n, s)
+        await c.disconnect()
+    sender = await harness.client(bob + "/desktop", prosody.ip, ca)
+    sender.send_message(mto=alice, mbody="hello", mtype="chat")
+    await harness.await_for(lambda: pushes(alice_token), 30, "alice's push via node B")
+    sender.send_message(mto=carol, mbody="hello", mtype="chat")
+    await harness.await_for(lambda: v1_adhoc_test.prosody_errors(prosody, "forbidden", carol_node), 30,
+                            "cancel from node B for the wrong secret")
+    await asyncio.sleep(1.0)
+    assert not pushes(carol_token), "a wrong secret must send nothing"
+    assert len(pushes(alice_token)) == 1, pushes(alice_token)
+    await sender.disconnect()
 
 
 def main():
@@ -39,8 +70,8 @@ def main():
         sim = harness.ApnsSim(procs, sys.argv[2], td.sub("apns-sim"), herald_pki, [TOPIC])
         pg = harness.Postgres(procs, td.sub("postgres"))
         redis = harness.Redis(procs, td.sub("redis"))
-        ip_a = harness.free_loopback_ip(ports=(5269,))
-        ip_b = harness.free_loopback_ip(ports=(5269,))
+        ip_a = harness.free_loopback_ip(ports=(5269, v1_adhoc_test.HTTP_PORT))
+        ip_b = harness.free_loopback_ip(ports=(5269, v1_adhoc_test.HTTP_PORT))
         prosody_ip = harness.free_loopback_ip()
         publish_ip = harness.free_loopback_ip(ports=(5269,))
         # The publisher acts as user.test (step 1) or pub.test (replies come back to it), with
@@ -58,7 +89,8 @@ def main():
             return harness.Herald(procs, sys.argv[1], td.sub(name), "push.test", ip, herald_pki,
                                   routes={"user.test": "%s:5269" % prosody_ip, "pub.test": "%s:5269" % publish_ip},
                                   modules=[module],
-                                  extra="rate_limit_window = %d\n%s" % (WINDOW, shared),
+                                  extra="rate_limit_window = %d\n%s\n[v1]\nenabled = true\nlisten = [\"%s:%d\"]\n"
+                                  % (WINDOW, shared, ip, v1_adhoc_test.HTTP_PORT),
                                   s2s_extra='dialback_secret = "%s"\nbidi = false' % dialback_secret)
 
         a = node("node-a", ip_a)
@@ -120,7 +152,14 @@ def main():
         assert "outcome tombstoned" in b.log_text(), "B should refuse the dead token from the shared store"
         assert len(pushes(dead)) == n, "B must not send to a dead token"
 
-        # 4. Redis down: per-node limits, said once.
+        # 4. A v1 registration made on A, used through B (Prosody's push.test).
+        harness.wait_tcp(ip_a, v1_adhoc_test.HTTP_PORT, 20, a.proc, "node A's v1 HTTP")
+        alice_token, carol_token = secrets.token_hex(32), secrets.token_hex(32)
+        asyncio.run(v1_through_b(prosody, pki.ca, ip_a, alice_token, carol_token, pushes))
+        assert "publish from user.test" in b.log_text(), "the v1 publishes went to B"
+        v1_tokens = [alice_token, carol_token]
+
+        # 5. Redis down: per-node limits, said once.
         redis.stop()
         without_redis = []  # each publish below is answered `result` (publish() checks the exit code)
         for _ in range(2):
@@ -143,10 +182,11 @@ def main():
         twice = [t for t in without_redis if len(pushes(t)) != 1]
         assert not twice, "around the Redis outage each publish is pushed exactly once: %d not" % len(twice)
         for text in (a.log_text(), b.log_text()):
-            assert token not in text and dead not in text, "tokens must not be logged at info"
+            for t in [token, dead] + v1_tokens:
+                assert t not in text, "tokens must not be logged at info"
             assert "password" not in text
         td.ok = True
-        print("cluster_two_nodes: 4 scenarios passed")
+        print("cluster_two_nodes: 5 scenarios passed")
     finally:
         procs.stop_all()
         td.close()
