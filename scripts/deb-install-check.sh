@@ -18,7 +18,7 @@ if dpkg -s herald >/dev/null 2>&1; then
 fi
 user_existed=0
 getent passwd herald >/dev/null && user_existed=1
-# `herald check-config` opens the store, so it creates data_dir (/var/lib/herald).
+# Directories the package or the service may create; removed again if they were not here before.
 leftovers=()
 for d in /var/lib/herald /var/log/herald; do [ -e $d ] || leftovers+=($d); done
 

@@ -1,8 +1,10 @@
 #include "app/check_config.h"
 
 #include <toml++/toml.h>
+#include <unistd.h>
 
 #include <asio.hpp>
+#include <filesystem>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -60,13 +62,25 @@ int run_check_config(const std::string& path, const CheckOptions& options, std::
     return 2;
   }
   if (options.files) {
+    // Built as `serve` would build it, but on a throwaway SQLite store: a
+    // check must not create or migrate the operator's database (as root it
+    // would leave a root-owned file where the service later runs).
+    std::error_code ec;
+    std::filesystem::path scratch =
+        std::filesystem::temp_directory_path(ec) / ("herald-check-" + std::to_string(::getpid()));
+    Config probe = config;
+    probe.store_backend = "sqlite";
+    probe.data_dir = scratch.string();
+    int rc = 0;
     try {
       asio::io_context io(1);
-      Server server(io, config);
+      Server server(io, probe);
     } catch (const std::exception& e) {
       err << path << ": " << e.what() << "\n";
-      return 2;
+      rc = 2;
     }
+    std::filesystem::remove_all(scratch, ec);
+    if (rc != 0) return rc;
   }
   size_t modules = config.apns_modules.size() + config.fcm_modules.size();
   out << "configuration OK: " << path << " (domain " << config.domain << ", region "

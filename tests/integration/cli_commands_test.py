@@ -73,6 +73,8 @@ def main():
         assert out.returncode == 0 and "configuration OK" in out.stdout, out
         out = herald("-c", good, "--check-config")  # the old flag
         assert out.returncode == 0 and "configuration OK" in out.stdout, out
+        # A check writes nothing: no database where the service will run.
+        assert not os.path.exists(os.path.join(d, "herald.sqlite")), os.listdir(d)
 
         # Errors name the file's line: an unknown key on line 3, a missing topic
         # reported at its module's [[push.module]] header.
