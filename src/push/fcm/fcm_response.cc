@@ -28,6 +28,14 @@ FcmError parse_fcm_error(std::string_view body) {
   return out;
 }
 
+std::string parse_fcm_message_name(std::string_view body) {
+  nlohmann::json j = nlohmann::json::parse(body, nullptr, /*allow_exceptions=*/false);
+  if (!j.is_object()) return {};
+  auto name = j.find("name");
+  if (name == j.end() || !name->is_string()) return {};
+  return name->get<std::string>();
+}
+
 UpstreamResult classify_fcm_response(int http_status, const FcmError& error) {
   UpstreamResult r;
   r.http_status = http_status;

@@ -38,6 +38,10 @@ struct FcmError {
 
 FcmError parse_fcm_error(std::string_view body);
 
+// The message's resource name from a 200 answer ("projects/P/messages/ID"),
+// kept for tracing like APNs's apns-id; "" when the body has none.
+std::string parse_fcm_message_name(std::string_view body);
+
 UpstreamResult classify_fcm_response(int http_status, const FcmError& error);
 
 // Delay-seconds only (Google sends those); nullopt when absent or malformed.

@@ -189,6 +189,7 @@ void FcmUpstream::on_result(const std::shared_ptr<Attempt>& a, Http2Result resul
   FcmError error;
   if (response.status != 200) error = parse_fcm_error(response.body);
   UpstreamResult classified = classify_fcm_response(response.status, error);
+  if (response.status == 200) classified.upstream_id = parse_fcm_message_name(response.body);
   if (classified.status == UpstreamStatus::throttled ||
       classified.status == UpstreamStatus::unavailable) {
     if (auto retry_after = parse_retry_after(response.header("retry-after"))) {

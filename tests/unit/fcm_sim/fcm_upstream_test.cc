@@ -85,7 +85,9 @@ class FcmUpstreamTest : public ::testing::Test {
 
 TEST_F(FcmUpstreamTest, DeliversAndReusesTheAccessToken) {
   start();
-  EXPECT_EQ(send("device-1:APA91b").status, UpstreamStatus::delivered);
+  UpstreamResult first = send("device-1:APA91b");
+  EXPECT_EQ(first.status, UpstreamStatus::delivered);
+  EXPECT_NE(first.upstream_id.find("/messages/"), std::string::npos) << first.upstream_id;
   EXPECT_EQ(send("device-2:APA91b").status, UpstreamStatus::delivered);
   EXPECT_EQ(sim_->token_grants(), 1u);
   EXPECT_EQ(sim_->delivered(), 2u);

@@ -24,6 +24,14 @@ UpstreamResult classify(int status, const std::string& body) {
   return classify_fcm_response(status, parse_fcm_error(body));
 }
 
+TEST(FcmResponse, MessageNameOfASuccessIsKeptForTracing) {
+  EXPECT_EQ(parse_fcm_message_name(R"({"name":"projects/herald-test/messages/0:1700000000%31"})"),
+            "projects/herald-test/messages/0:1700000000%31");
+  EXPECT_EQ(parse_fcm_message_name("{}"), "");
+  EXPECT_EQ(parse_fcm_message_name(R"({"name":7})"), "");
+  EXPECT_EQ(parse_fcm_message_name("not json"), "");
+}
+
 TEST(FcmResponse, ParsesGooglesErrorShape) {
   FcmError e = parse_fcm_error(
       R"({"error":{"code":404,"message":"Requested entity was not found.","status":"NOT_FOUND",)"
