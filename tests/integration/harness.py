@@ -467,7 +467,7 @@ modules:
   mod_mam:
     default: always
   mod_stream_mgmt: {{}}
-  mod_push: {{}}
+  mod_push: {mod_push}
   mod_push_keepalive: {{}}
 {extra_yml}"""
 
@@ -485,7 +485,9 @@ class Ejabberd:
     port), runs as the calling user, and resolves names through its own hosts file bind-mounted on
     /etc/hosts in a private mount namespace (needs root; ejabberd's s2s ignores an inetrc)."""
 
-    def __init__(self, procs, d, domain, ip, pki, hosts, dns=None, extra_listen="", extra_yml="", loglevel="info"):
+    def __init__(self, procs, d, domain, ip, pki, hosts, dns=None, extra_listen="", extra_yml="", loglevel="info",
+                 mod_push="{}"):
+        # mod_push: its options as YAML flow, e.g. "{include_body: true, include_sender: true}".
         # dns: a Dnsmasq, bind-mounted as /etc/resolv.conf too (SRV lookups: inet_res; A: getaddrinfo).
         # extra_listen: more `listen:` items (YAML, indented as the others); extra_yml: top-level keys.
         import secrets
@@ -499,7 +501,7 @@ class Ejabberd:
             f.write("127.0.0.1 localhost\n" + "".join("%s %s\n" % (a, n) for n, a in hosts.items()))
         with open(os.path.join(conf, "ejabberd.yml"), "w") as f:
             f.write(EJABBERD_YML.format(domain=domain, ip=ip, cert=cert, key=key, ca=pki.ca, loglevel=loglevel,
-                                        extra_listen=extra_listen, extra_yml=extra_yml))
+                                        extra_listen=extra_listen, extra_yml=extra_yml, mod_push=mod_push))
         with open(os.path.join(conf, "ejabberdctl.cfg"), "w") as f:
             f.write("EXEC_CMD=as_current_user\nERLANG_NODE=ejab@%s\nERL_DIST_PORT=%d\n"
                     "ERL_OPTIONS=\"-setcookie %s -kernel inet_dist_use_interface {%s}\"\n"

@@ -21,6 +21,7 @@ import signal
 import sys
 
 import harness
+import privacy_audit_test
 
 TOPIC = "org.example.herald"
 MODULE = "example-ios"
@@ -142,16 +143,27 @@ def main():
                                           "key_file": sim.p8}],
                                 # the second message is coalesced to the end of this per-token window
                                 extra="rate_limit_window = 2")
+        # Everything ejabberd can send (PRIVACY.md's audit): message bodies and senders.
         ejabberd = harness.Ejabberd(procs, td.sub("ejabberd"), "ejab.test", ejab_ip, pki,
-                                    hosts={"push.test": herald_ip})
+                                    hosts={"push.test": herald_ip},
+                                    mod_push="{include_body: true, include_sender: true}")
         tokens = asyncio.run(scenario(sim, ejabberd, pki.ca))
         log = herald.log_text()
         assert re.search(r"inbound from ejab\.test: authenticated with SASL EXTERNAL", log), \
             "Herald should authenticate ejabberd with SASL EXTERNAL"
         for leak in ("alice@", "bob@", "carol@", "dave@", "erin@", "canary", FLAKY) + tokens:
             assert leak not in log, "Herald's info log must not contain %r" % leak
+        # The privacy audit's scan over every file Herald wrote (log, database).
+        procs.stop_all()
+        written = [os.path.join(herald.d, n) for n in os.listdir(herald.d)
+                   if n != "herald.toml" and not n.endswith((".crt", ".key", ".pem"))]
+        needles = {"a full token %d" % i: t for i, t in enumerate(tokens)}
+        needles.update({"a message body": "canary", "a user's JID": "@ejab.test"})
+        findings = privacy_audit_test.scan(written, needles)
+        assert not findings, "Herald wrote private data:\n" + privacy_audit_test.report(findings)
         td.ok = True
-        print("push_ejabberd: 4 scenarios passed")
+        print("push_ejabberd: 4 scenarios passed; %d files Herald wrote hold no JID, token or body"
+              % len(written))
     finally:
         procs.stop_all()
         td.close()
