@@ -15,14 +15,7 @@ namespace herald::app {
 
 namespace {
 
-std::string iso(std::chrono::system_clock::time_point t) {
-  std::time_t s = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
-}
+std::string iso(std::chrono::system_clock::time_point t) { return utc_timestamp(t); }
 
 std::string iso(const std::optional<std::chrono::system_clock::time_point>& t) {
   return t ? iso(*t) : "-";

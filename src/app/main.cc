@@ -147,12 +147,8 @@ int list_tombstones(const std::string& config_path) {
     // and the logs' fingerprints identify, without exposing tokens.
     auto tombstones = herald::app::list_tombstones(config);
     for (const auto& t : tombstones) {
-      std::time_t until = std::chrono::system_clock::to_time_t(t.until);
-      std::tm tm{};
-      gmtime_r(&until, &tm);
-      char when[32];
-      std::strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", &tm);
-      std::cout << herald::hex_encode(t.token_hash).substr(0, 16) << "  " << when << "\n";
+      std::cout << herald::hex_encode(t.token_hash).substr(0, 16) << "  "
+                << herald::utc_timestamp(t.until) << "\n";
     }
     std::cout << tombstones.size() << " tombstone(s)\n";
     return 0;

@@ -1,6 +1,7 @@
 #include "base/encoding.h"
 
 #include <array>
+#include <ctime>
 
 namespace herald {
 namespace {
@@ -97,13 +98,26 @@ bool is_hex(std::string_view s) {
   return true;
 }
 
-std::string base64_encode(std::string_view bytes) { return encode64(bytes, kBase64, true); }
+std::string base64_encode(std::string_view bytes) {
+  return encode64(bytes, kBase64, true);
+}
 std::optional<std::string> base64_decode(std::string_view text) {
   return decode64(text, kBase64, true);
 }
-std::string base64url_encode(std::string_view bytes) { return encode64(bytes, kBase64Url, false); }
+std::string base64url_encode(std::string_view bytes) {
+  return encode64(bytes, kBase64Url, false);
+}
 std::optional<std::string> base64url_decode(std::string_view text) {
   return decode64(text, kBase64Url, false);
+}
+
+std::string utc_timestamp(std::chrono::system_clock::time_point t) {
+  std::time_t seconds = std::chrono::system_clock::to_time_t(t);
+  std::tm tm{};
+  gmtime_r(&seconds, &tm);
+  char out[32];
+  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
+  return out;
 }
 
 }  // namespace herald

@@ -44,17 +44,7 @@ void ConnectionPool::submit(Http2Request request, Http2Connection::Callback done
     ++stats_.queue_full;
     return fail(entry, "queue full");
   }
-  std::weak_ptr<ConnectionPool*> weak = self_;
-  std::weak_ptr<Entry> weak_entry = entry;
-  entry->queue_timer.expires_after(options_.request_timeout);
-  entry->queue_timer.async_wait([weak, weak_entry](const asio::error_code& ec) {
-    auto self = weak.lock();
-    auto e = weak_entry.lock();
-    if (ec || !self || !e || !e->done) return;
-    auto& q = (*self)->queue_;
-    q.erase(std::remove(q.begin(), q.end(), e), q.end());
-    (*self)->fail(e, "timeout while queued");
-  });
+  arm_queue_timeout(entry);
   queue_.push_back(std::move(entry));
   stats_.max_queued = std::max(stats_.max_queued, queue_.size());
   dispatch();
@@ -76,8 +66,8 @@ void ConnectionPool::dispatch() {
     }
     // No room: open another connection unless one is still coming up (it
     // will pull from the queue) or the pool is full.
-    bool connecting = std::any_of(live_.begin(), live_.end(),
-                                  [](const auto& c) { return !c->connected(); });
+    bool connecting =
+        std::any_of(live_.begin(), live_.end(), [](const auto& c) { return !c->connected(); });
     if (!connecting && live_.size() < options_.connections) {
       if (connect_failures_ > 0 && std::chrono::steady_clock::now() < next_connect_) {
         if (live_.empty()) fail_queue("connect backoff");
@@ -113,17 +103,7 @@ void ConnectionPool::on_result(const std::shared_ptr<Entry>& entry, Http2Result 
     ++stats_.resent;
     log::debug("apns pool {}: request not processed ({}), queued again", options_.host,
                result.error);
-    entry->queue_timer.expires_after(options_.request_timeout);
-    std::weak_ptr<ConnectionPool*> weak = self_;
-    std::weak_ptr<Entry> weak_entry = entry;
-    entry->queue_timer.async_wait([weak, weak_entry](const asio::error_code& ec) {
-      auto self = weak.lock();
-      auto e = weak_entry.lock();
-      if (ec || !self || !e || !e->done) return;
-      auto& q = (*self)->queue_;
-      q.erase(std::remove(q.begin(), q.end(), e), q.end());
-      (*self)->fail(e, "timeout while queued");
-    });
+    arm_queue_timeout(entry);
     queue_.push_front(entry);
     dispatch();
     return;
@@ -194,6 +174,20 @@ void ConnectionPool::fail(const std::shared_ptr<Entry>& entry, std::string why) 
     done({Http2Outcome::not_processed, {}, std::move(why)});
   });
   entry->done = nullptr;
+}
+
+void ConnectionPool::arm_queue_timeout(const std::shared_ptr<Entry>& entry) {
+  std::weak_ptr<ConnectionPool*> weak = self_;
+  std::weak_ptr<Entry> weak_entry = entry;
+  entry->queue_timer.expires_after(options_.request_timeout);
+  entry->queue_timer.async_wait([weak, weak_entry](const asio::error_code& ec) {
+    auto self = weak.lock();
+    auto e = weak_entry.lock();
+    if (ec || !self || !e || !e->done) return;
+    auto& q = (*self)->queue_;
+    q.erase(std::remove(q.begin(), q.end(), e), q.end());
+    (*self)->fail(e, "timeout while queued");
+  });
 }
 
 void ConnectionPool::fail_queue(const std::string& why) {

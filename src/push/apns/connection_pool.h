@@ -75,6 +75,8 @@ class ConnectionPool {
   void on_closed(Http2Connection* conn, bool was_connected, const std::string& why);
   void fail(const std::shared_ptr<Entry>& entry, std::string why);
   void fail_queue(const std::string& why);
+  // A queued push not sent within the request timeout is failed.
+  void arm_queue_timeout(const std::shared_ptr<Entry>& entry);
 
   asio::io_context& io_;
   std::shared_ptr<asio::ssl::context> tls_;

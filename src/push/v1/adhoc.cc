@@ -47,14 +47,7 @@ xml::Element blank_form(std::string_view command) {
   return xmpp::serialize_data_form(form);
 }
 
-std::string iso_time(store::TimePoint t) {
-  std::time_t s = std::chrono::system_clock::to_time_t(t);
-  std::tm tm{};
-  gmtime_r(&s, &tm);
-  char out[32];
-  std::strftime(out, sizeof out, "%Y-%m-%dT%H:%M:%SZ", &tm);
-  return out;
-}
+std::string iso_time(store::TimePoint t) { return utc_timestamp(t); }
 
 xml::Element completed(const xml::Element& iq, std::string_view node, std::string sessionid,
                        std::optional<xmpp::DataForm> form) {

@@ -34,11 +34,16 @@ store::TimePoint whole_seconds(store::TimePoint t) {
 
 const char* to_string(Result r) {
   switch (r) {
-    case Result::ok: return "ok";
-    case Result::bad_request: return "bad-request";
-    case Result::not_found: return "not-found";
-    case Result::forbidden: return "forbidden";
-    case Result::error: return "store-error";
+    case Result::ok:
+      return "ok";
+    case Result::bad_request:
+      return "bad-request";
+    case Result::not_found:
+      return "not-found";
+    case Result::forbidden:
+      return "forbidden";
+    case Result::error:
+      return "store-error";
   }
   return "?";
 }
@@ -116,41 +121,44 @@ Result Registrar::unregister(std::string_view node, std::string_view proof) {
   if (!valid_node(node)) return Result::bad_request;
   store::Registration r;
   switch (store_.find(node, &r)) {
-    case store::StoreStatus::kOk: break;
-    case store::StoreStatus::kNotFound: return Result::not_found;
-    default: return Result::error;
+    case store::StoreStatus::kOk:
+      break;
+    case store::StoreStatus::kNotFound:
+      return Result::not_found;
+    default:
+      return Result::error;
   }
-  bool owner = !proof.empty() && (constant_time_equal(proof, r.token) ||
-                                  secret_matches(proof, r.secret_hash));
+  bool owner = !proof.empty() &&
+               (constant_time_equal(proof, r.token) || secret_matches(proof, r.secret_hash));
   if (!owner) return Result::forbidden;
   switch (store_.remove(node)) {
     case store::StoreStatus::kOk:
       log::info("v1: unregistered, module {} token {}", r.module, log::fingerprint(r.token));
       return Result::ok;
-    case store::StoreStatus::kNotFound: return Result::not_found;
-    default: return Result::error;
+    case store::StoreStatus::kNotFound:
+      return Result::not_found;
+    default:
+      return Result::error;
   }
 }
 
 Result Registrar::authorize(std::string_view node, std::string_view secret, Target* out) {
   store::Registration r;
-  switch (store_.find(node, &r)) {
-    case store::StoreStatus::kOk: break;
-    case store::StoreStatus::kNotFound: return Result::not_found;
-    default: return Result::error;
-  }
-  if (secret.empty() || !secret_matches(secret, r.secret_hash)) return Result::forbidden;
-  *out = Target{std::move(r.module), std::move(r.token)};
-  return Result::ok;
+  Result result = export_data(node, secret, &r);
+  if (result == Result::ok) *out = Target{std::move(r.module), std::move(r.token)};
+  return result;
 }
 
 Result Registrar::export_data(std::string_view node, std::string_view secret,
                               store::Registration* out) {
   store::Registration r;
   switch (store_.find(node, &r)) {
-    case store::StoreStatus::kOk: break;
-    case store::StoreStatus::kNotFound: return Result::not_found;
-    default: return Result::error;
+    case store::StoreStatus::kOk:
+      break;
+    case store::StoreStatus::kNotFound:
+      return Result::not_found;
+    default:
+      return Result::error;
   }
   if (secret.empty() || !secret_matches(secret, r.secret_hash)) return Result::forbidden;
   *out = std::move(r);
