@@ -2,11 +2,12 @@
 """Runs Herald's benchmarks (bench/README.md) and writes one JSON file of figures.
 
   run_bench.py --build BUILD_DIR --out FILE [--smoke] [--only a,b,...] [--log-level L]
-               [--herald-bin B] [--sim-bin B]
+               [--herald-bin B] [--sim-bin B] [--loadgen-bin B] [--e2e-rate N]
 
 Benchmarks: micro (Google Benchmark + callgrind instruction count), startup,
 apns_sim (h2load against the simulator, if h2load is installed), saturation,
-rate (fixed offered rate), idle (RSS with 1k and 10k idle s2s TLS streams).
+rate (fixed offered rate), idle (RSS with 1k and 10k idle s2s TLS streams),
+e2e_instructions (Herald under callgrind: instructions per push, s2s to APNs and back).
 --smoke shortens every run to seconds and checks that each figure is present
 and non-zero (exit status 1 otherwise); that is what CTest runs.
 Everything runs on loopback, in a temporary directory removed at the end.
@@ -102,11 +103,12 @@ class Bench:
             f.write("\n".join(lines) + "\n")
         return path, d
 
-    def start_herald(self, name, routes=None, log_level=None):
+    def start_herald(self, name, routes=None, log_level=None, prefix=(), wait=30):
         ip = harness.free_loopback_ip()
         config, d = self.herald_config(name, ip, routes or {}, log_level or self.a.log_level)
-        proc = self.procs.start([self.a.herald_bin or self.bin("src/app/herald"), "--config", config], os.path.join(d, "herald.out"))
-        harness.wait_tcp(ip, 5269, 30, proc, "herald")
+        proc = self.procs.start(list(prefix) + [self.a.herald_bin or self.bin("src/app/herald"), "--config", config],
+                                os.path.join(d, "herald.out"))
+        harness.wait_tcp(ip, 5269, wait, proc, "herald")
         return proc, ip
 
     def loadgen(self, herald_ip, extra, domains, listen=None, timeout=600):
@@ -146,6 +148,82 @@ class Bench:
         s = self.a.smoke
         return self.load("rate", ["--rate", "200" if s else str(self.a.rate), "--warmup", "0.5" if s else "3",
                                   "--duration", "2" if s else "15"], 4 if s else 32)
+
+    def e2e_instructions(self):
+        """Herald's instructions per push end to end, under callgrind: the same load for a short
+        and a long run; the difference cancels start-up, stream setup and TLS handshakes."""
+        if not (shutil.which("valgrind") and shutil.which("callgrind_control")):
+            return {"skipped": "valgrind not installed (Debian valgrind)"}
+        s = self.a.smoke
+        rate, domains = (50, 4) if s else (self.a.e2e_rate, 4)
+        d1, d2 = (1, 3) if s else (5, 25)
+        if not self.sim:
+            self.start_sim()
+        lg_ip = harness.free_loopback_ip()
+        listen = "%s:%d" % (lg_ip, free_port(lg_ip))
+        routes = {"d%d.bench.test" % i: listen for i in range(domains)}
+        out = os.path.join(self.d, "cg")
+        proc, ip = self.start_herald("e2e_instructions", routes, wait=300, prefix=[
+            "valgrind", "--tool=callgrind", "--callgrind-out-file=%s.%%p" % out])
+
+        def control(flag):
+            subprocess.run(["callgrind_control", flag, str(proc.pid)], check=True, capture_output=True, timeout=300)
+
+        def run(duration):
+            control("-z")
+            r = self.loadgen(ip, ["--rate", str(rate), "--warmup", "1", "--duration", str(duration),
+                                  "--connect-timeout", "300"], domains, listen)
+            # Publishes still queued in Herald when the loadgen leaves are part of this run:
+            # wait until Herald is idle (CPU time still for 1 s) before dumping.
+            last, still_since, end = cpu_seconds(proc.pid), time.monotonic(), time.monotonic() + 60
+            while time.monotonic() - still_since < 1 and time.monotonic() < end:
+                time.sleep(0.2)
+                now = cpu_seconds(proc.pid)
+                if now - last > 0.02:
+                    still_since = time.monotonic()
+                last = now
+            before = set(os.listdir(self.d))
+            control("-d")
+            new = sorted(f for f in os.listdir(self.d) if f.startswith("cg.") and f not in before)
+            path = os.path.join(self.d, new[-1])
+            m = re.search(r"^(?:totals|summary): (\d+)", open(path).read(), re.M)
+            return r, int(m.group(1)), path
+
+        try:
+            run(d1)  # warm: the APNs connection and JWT outlive the s2s streams, so only later runs are equal
+            (r1, ir1, _), (r2, ir2, dump2) = run(d1), run(d2)
+        finally:
+            self.procs.stop(proc, wait=60)
+        res = {"offered_per_s": rate, "domains": domains,
+               "short": {"duration_s": d1, "replies": r1["replies"], "reply_types": r1["reply_types"],
+                         "schedule_skipped": r1["schedule_skipped"], "herald_instructions": ir1},
+               "long": {"duration_s": d2, "replies": r2["replies"], "reply_types": r2["reply_types"],
+                        "schedule_skipped": r2["schedule_skipped"], "herald_instructions": ir2}}
+        # Denominator: publishes sent (Herald handles every one before the dump, replied or not);
+        # the replies in the measured window show whether Herald kept up with the offered rate.
+        n = r2["sent"] - r1["sent"]
+        res["herald_instructions_per_push"] = (ir2 - ir1) / n if n > 0 else 0
+        res["long"]["rtt_ms"] = r2["rtt_ms"]
+        res["replies_per_offered"] = (r2["replies"] - r1["replies"]) / (rate * (d2 - d1))
+        if not self.a.smoke:  # for callgrind_annotate / kcachegrind
+            res["callgrind_file"] = self.a.out + ".e2e.callgrind"
+            shutil.copy(dump2, res["callgrind_file"])
+        if shutil.which("callgrind_annotate"):  # self cost of the long run, by function and by object
+            a = subprocess.run(["callgrind_annotate", "--inclusive=no", "--auto=no", "--threshold=100", dump2],
+                               capture_output=True, text=True)
+            rows = re.findall(r"^\s*([\d,]+) \(\s*([\d.]+)%\)\s+(\S.*?)(?: \[(\S+)\])?$", a.stdout, re.M)
+            # A dump taken while running lists the functions on the call stack (main, io_context::run,
+            # ...) with their whole cost: leave those out.
+            rows = [(ir, fn, obj) for ir, pct, fn, obj in rows[1:] if float(pct) < 99]
+            by_obj = {}
+            for ir, _, obj in rows:
+                by_obj[os.path.basename(obj or "?")] = by_obj.get(os.path.basename(obj or "?"), 0) + int(ir.replace(",", ""))
+            res["self_pct_by_object"] = {k: round(100 * v / ir2, 1) for k, v in
+                                         sorted(by_obj.items(), key=lambda kv: -kv[1])[:8]}
+            res["self_pct_top_functions"] = [[round(100 * int(ir.replace(",", "")) / ir2, 1),
+                                              fn.rsplit(":", 1)[-1][-80:] + " [%s]" % os.path.basename(obj or "?")]
+                                             for ir, fn, obj in rows[:8]]
+        return res
 
     def idle(self):
         out = {}
@@ -247,6 +325,9 @@ def check(name, result):
         for n, r in result.items():
             need(r["connections"], n + ".connections")
             need(r["herald_rss_after_kib"], n + ".herald_rss_after_kib")
+    elif name == "e2e_instructions" and "skipped" not in result:
+        need(result["herald_instructions_per_push"], "herald_instructions_per_push")
+        need(result["long"]["reply_types"].get("result", 0), "long.reply_types.result")
     elif name == "startup":
         need(result["exec_to_listening_ms"]["median"], "median")
     elif name == "micro":
@@ -256,7 +337,7 @@ def check(name, result):
         need(result["requests_per_s"], "requests_per_s")
 
 
-ALL = ["micro", "startup", "apns_sim", "saturation", "rate", "idle"]
+ALL = ["micro", "startup", "apns_sim", "saturation", "rate", "idle", "e2e_instructions"]
 
 
 def main():
@@ -266,6 +347,7 @@ def main():
     p.add_argument("--smoke", action="store_true")
     p.add_argument("--only", default=",".join(ALL))
     p.add_argument("--rate", type=int, default=5000)
+    p.add_argument("--e2e-rate", type=int, default=50, help="e2e_instructions: publishes/s offered")
     p.add_argument("--log-level", default="info")
     p.add_argument("--idle-counts", default="1000,10000", help="idle: connection counts to measure")
     p.add_argument("--herald-bin", help="herald binary (default: BUILD/src/app/herald)")
