@@ -1,6 +1,9 @@
 #include "xmpp/jid.h"
 
 #include <gtest/gtest.h>
+#include <stringprep.h>
+
+#include <cstdlib>
 
 namespace herald::xmpp {
 namespace {
@@ -162,6 +165,58 @@ TEST(NormalizeDomain, RejectsBadDomains) {
 TEST(NormalizeDomain, FoldsCase) {
   EXPECT_EQ(normalize_domain("Push.TEST."), "push.test");
   EXPECT_EQ(normalize_domain("push.test"), "push.test");
+}
+
+
+// The printable-ASCII shortcut in jid.cc must agree with libidn: every
+// printable character, in each part, either fails both ways or gives
+// libidn's output.
+std::optional<std::string> libidn(const std::string& in, const char* profile) {
+  char* out = nullptr;
+  int rc = stringprep_profile(in.c_str(), &out, profile, static_cast<Stringprep_profile_flags>(0));
+  std::optional<std::string> result;
+  if (rc == STRINGPREP_OK) result = out;
+  std::free(out);
+  return result;
+}
+
+TEST(Jid, PrintableAsciiPreparedAsLibidnDoes) {
+  for (int c = 0x21; c <= 0x7E; ++c) {
+    std::string part = std::string("aB") + static_cast<char>(c) + "Z9";
+    SCOPED_TRACE(part);
+    auto local = Jid::parse(part + "@d.test");
+    auto expect_local = libidn(part, "Nodeprep");
+    if (local && c != '/' && c != '@') {
+      ASSERT_TRUE(expect_local);
+      EXPECT_EQ(local->local(), *expect_local);
+    }
+    if (c != '/' && c != '@') {
+      auto domain = normalize_domain(part);
+      auto expect_domain = libidn(part, "Nameprep");
+      ASSERT_TRUE(expect_domain);
+      if (domain) {
+        EXPECT_EQ(*domain, *expect_domain);
+      }
+    }
+    auto resource = Jid::parse("d.test/" + part);
+    auto expect_resource = libidn(part, "Resourceprep");
+    ASSERT_TRUE(resource);
+    ASSERT_TRUE(expect_resource);
+    EXPECT_EQ(resource->resource(), *expect_resource);
+  }
+}
+
+TEST(Jid, NonAsciiStillGoesThroughStringprep) {
+  // U+00C9 folds to U+00E9 under Nameprep; a soft hyphen (U+00AD) maps to nothing.
+  EXPECT_EQ(normalize_domain("\xC3\x89xample.test"), "\xC3\xA9xample.test");
+  std::string error;
+  auto jid = Jid::parse("a\xC2\xAD" "b@d.test/R\xC2\xADs", &error);
+  ASSERT_TRUE(jid) << error;
+  EXPECT_EQ(jid->local(), "ab");
+  EXPECT_EQ(jid->resource(), "Rs");
+  // Space: Resourceprep allows it, Nodeprep prohibits it.
+  EXPECT_TRUE(Jid::parse("d.test/a b"));
+  EXPECT_FALSE(Jid::parse("a b@d.test"));
 }
 
 }  // namespace
