@@ -1,5 +1,6 @@
 #include "base/crypto.h"
 
+#include <openssl/core_names.h>
 #include <openssl/crypto.h>
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
@@ -80,6 +81,39 @@ std::string random_bytes(size_t n) {
     std::abort();
   }
   return out;
+}
+
+KeyedHash::KeyedHash() : KeyedHash(random_bytes(16)) {}
+
+KeyedHash::KeyedHash(std::string_view key) : keyed_(nullptr) {
+  EVP_MAC* mac = EVP_MAC_fetch(nullptr, "SIPHASH", nullptr);
+  keyed_ = mac ? EVP_MAC_CTX_new(mac) : nullptr;
+  EVP_MAC_free(mac);
+  size_t size = 8;
+  OSSL_PARAM params[] = {OSSL_PARAM_construct_size_t(OSSL_MAC_PARAM_SIZE, &size),
+                         OSSL_PARAM_construct_end()};
+  if (key.size() != 16 || !keyed_ ||
+      EVP_MAC_init(keyed_, reinterpret_cast<const unsigned char*>(key.data()), key.size(),
+                   params) != 1)
+    crypto_failure("SipHash key setup");
+}
+
+KeyedHash::~KeyedHash() {
+  EVP_MAC_CTX_free(keyed_);
+}
+
+uint64_t KeyedHash::operator()(std::string_view data) const {
+  EVP_MAC_CTX* ctx = EVP_MAC_CTX_dup(keyed_);
+  unsigned char out[8];
+  size_t len = 0;
+  bool ok = ctx &&
+            EVP_MAC_update(ctx, reinterpret_cast<const unsigned char*>(data.data()), data.size()) == 1 &&
+            EVP_MAC_final(ctx, out, &len, sizeof out) == 1 && len == sizeof out;
+  EVP_MAC_CTX_free(ctx);
+  if (!ok) crypto_failure("SipHash");
+  uint64_t value = 0;  // the reference output is little-endian
+  for (int i = 7; i >= 0; --i) value = (value << 8) | out[i];
+  return value;
 }
 
 bool constant_time_equal(std::string_view a, std::string_view b) {

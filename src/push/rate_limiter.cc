@@ -4,16 +4,11 @@
 
 namespace herald::push {
 
-RateLimiter::RateLimiter(RateLimitConfig config) : config_(config), hash_key_(random_bytes(32)) {
+RateLimiter::RateLimiter(RateLimitConfig config) : config_(config) {
   if (config_.max_entries == 0) config_.max_entries = 1;
 }
 
-std::string RateLimiter::key_of(std::string_view token) const {
-  // 16 bytes of HMAC-SHA-256: collisions are negligible at any real size.
-  return hmac_sha256(hash_key_, token).substr(0, 16);
-}
-
-void RateLimiter::start_window(const std::string& key, TimePoint now) {
+void RateLimiter::start_window(Key key, TimePoint now) {
   auto it = entries_.find(key);
   if (it == entries_.end()) {
     expire(now);
@@ -42,7 +37,7 @@ void RateLimiter::expire(TimePoint now) {
 }
 
 RateVerdict RateLimiter::check(std::string_view token, TimePoint now) {
-  std::string key = key_of(token);
+  Key key = key_of_(token);
   auto it = entries_.find(key);
   if (it != entries_.end()) {
     Entry& e = it->second;
@@ -59,7 +54,7 @@ RateVerdict RateLimiter::check(std::string_view token, TimePoint now) {
 }
 
 void RateLimiter::release(std::string_view token, TimePoint now) {
-  start_window(key_of(token), now);
+  start_window(key_of_(token), now);
 }
 
 }  // namespace herald::push

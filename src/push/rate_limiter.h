@@ -13,10 +13,13 @@
 #pragma once
 
 #include <chrono>
+#include <cstdint>
 #include <list>
 #include <string>
 #include <string_view>
 #include <unordered_map>
+
+#include "base/crypto.h"
 
 namespace herald::push {
 
@@ -49,18 +52,20 @@ class RateLimiter {
   struct Entry {
     TimePoint window_start;
     bool held = false;
-    std::list<std::string>::iterator order;  // position in order_
+    std::list<uint64_t>::iterator order;  // position in order_
   };
+  // A collision (two tokens sharing a limit) needs ~2^32 live entries to
+  // become likely; max_entries stays far below.
+  using Key = uint64_t;
 
-  std::string key_of(std::string_view token) const;
-  void start_window(const std::string& key, TimePoint now);
+  void start_window(Key key, TimePoint now);
   void expire(TimePoint now);
 
   RateLimitConfig config_;
-  std::string hash_key_;  // per process, so keys mean nothing outside it
-  std::unordered_map<std::string, Entry> entries_;
+  KeyedHash key_of_;  // per process, so keys mean nothing outside it
+  std::unordered_map<Key, Entry> entries_;
   // Keys by window start, oldest first (a new window moves a key to the back).
-  std::list<std::string> order_;
+  std::list<Key> order_;
 };
 
 }  // namespace herald::push

@@ -41,6 +41,24 @@ TEST(Crypto, Sha256AndHmacKnownAnswers) {
             "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
 }
 
+// The reference vectors of the SipHash paper (Aumasson, Bernstein), key
+// 00 01 .. 0f: the empty message, and the 15 bytes 00 .. 0e.
+TEST(Crypto, SipHashReferenceVectors) {
+  std::string key, message;
+  for (int i = 0; i < 16; ++i) key += static_cast<char>(i);
+  for (int i = 0; i < 15; ++i) message += static_cast<char>(i);
+  KeyedHash hash(key);
+  EXPECT_EQ(hash(""), 0x726fdb47dd0e0e31u);
+  EXPECT_EQ(hash(message), 0xa129ca6149be45e5u);
+  EXPECT_EQ(hash(message), 0xa129ca6149be45e5u);  // the keyed state is not consumed
+}
+
+TEST(Crypto, KeyedHashesOfTwoProcessesDiffer) {
+  KeyedHash a, b;
+  EXPECT_NE(a("token"), b("token"));
+  EXPECT_EQ(a("token"), a("token"));
+}
+
 TEST(Crypto, RandomBytesDifferAndConstantTimeEqualCompares) {
   EXPECT_EQ(random_bytes(32).size(), 32u);
   EXPECT_NE(random_bytes(32), random_bytes(32));
