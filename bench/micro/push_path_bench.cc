@@ -19,6 +19,7 @@
 
 #include "base/log.h"
 #include "push/apns/apns_request.h"
+#include "push/apns/http2_connection.h"
 #include "push/app_server.h"
 #include "push/tombstones.h"
 #include "store/tombstone_store.h"
@@ -46,21 +47,10 @@ class EncodingUpstream : public push::Upstream {
   }
   ~EncodingUpstream() override { nghttp2_hd_deflate_del(deflater_); }
   void send(const push::PushJob& job, std::function<void(push::UpstreamResult)> done) override {
-    auto request = push::apns::build_apns_request(settings_, job, jwt_,
-                                                  std::chrono::system_clock::now());
-    std::vector<nghttp2_nv> nv;
-    auto add = [&](const std::string& name, const std::string& value) {
-      nv.push_back({(uint8_t*)name.data(), (uint8_t*)value.data(), name.size(), value.size(),
-                    NGHTTP2_NV_FLAG_NONE});
-    };
-    static const std::string method = ":method", path = ":path", scheme = ":scheme",
-                             authority = ":authority", https = "https",
-                             host = "api.push.apple.com";
-    add(method, request.method);
-    add(path, request.path);
-    add(scheme, https);
-    add(authority, host);
-    for (const auto& [k, v] : request.headers) add(k, v);
+    auto request = push::apns::to_http2(push::apns::build_apns_request(
+        settings_, job, jwt_, std::chrono::system_clock::now()));
+    static const std::string authority = "api.push.apple.com";
+    auto nv = push::apns::request_header_list(request, authority);
     uint8_t buf[8192];
     bytes_ += nghttp2_hd_deflate_hd(deflater_, buf, sizeof buf, nv.data(), nv.size());
     bytes_ += request.body.size();

@@ -5,6 +5,7 @@
 #include <nlohmann/json.hpp>
 
 #include "base/crypto.h"
+#include "push/apns/http2_connection.h"
 
 namespace herald::push::apns {
 
@@ -173,6 +174,11 @@ std::string random_uuid() {
     out[o++] = kHex[u[i] & 0x0f];
   }
   return out;
+}
+
+Http2Request to_http2(ApnsRequest request) {
+  return Http2Request{std::move(request.method), std::move(request.path),
+                      std::move(request.headers), std::move(request.body), {":path", "apns-id"}};
 }
 
 }  // namespace herald::push::apns

@@ -58,6 +58,11 @@ struct ApnsRequest {
   std::string apns_id;  // also in headers; kept for logs
 };
 
+struct Http2Request;
+// The request as Http2Connection sends it; the token's path and the apns-id
+// are marked as unique per request (not worth HPACK indexing).
+Http2Request to_http2(ApnsRequest request);
+
 // 4096 bytes, 5120 for VoIP.
 size_t apns_payload_limit(ApnsModuleSettings::PushType type);
 // The push type a job is sent as: the module's, except that an important job

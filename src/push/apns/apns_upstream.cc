@@ -78,8 +78,7 @@ void ApnsUpstream::start_attempt(const std::shared_ptr<Attempt>& a) {
       if (name == "apns-id") value = a->apns_id;
     }
   }
-  Http2Request request{std::move(built.method), std::move(built.path), std::move(built.headers),
-                       std::move(built.body)};
+  Http2Request request = to_http2(std::move(built));
   std::weak_ptr<ApnsUpstream*> weak = self_;
   pool_->submit(std::move(request), [weak, a](Http2Result result) {
     if (auto self = weak.lock()) return (*self)->on_result(a, std::move(result));

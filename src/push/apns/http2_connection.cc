@@ -19,13 +19,29 @@ constexpr size_t kWriteBatchLimit = 64 * 1024;
 constexpr size_t kMaxResponseBody = 64 * 1024;  // APNs bodies are tiny; cap a misbehaving peer
 constexpr size_t kLocalStreamCap = 1000;
 
-nghttp2_nv make_nv(const std::string& name, const std::string& value) {
+nghttp2_nv make_nv(std::string_view name, const std::string& value, bool unique) {
   return nghttp2_nv{reinterpret_cast<uint8_t*>(const_cast<char*>(name.data())),
                     reinterpret_cast<uint8_t*>(const_cast<char*>(value.data())), name.size(),
-                    value.size(), NGHTTP2_NV_FLAG_NONE};
+                    value.size(), unique ? NGHTTP2_NV_FLAG_NO_INDEX : NGHTTP2_NV_FLAG_NONE};
 }
 
 }  // namespace
+
+std::vector<nghttp2_nv> request_header_list(const Http2Request& r, const std::string& authority) {
+  static const std::string kHttps = "https";
+  auto unique = [&](std::string_view name) {
+    return std::find(r.unique_headers.begin(), r.unique_headers.end(), name) !=
+           r.unique_headers.end();
+  };
+  std::vector<nghttp2_nv> nva;
+  nva.reserve(4 + r.headers.size());
+  nva.push_back(make_nv(":method", r.method, false));
+  nva.push_back(make_nv(":scheme", kHttps, false));
+  nva.push_back(make_nv(":authority", authority, false));
+  nva.push_back(make_nv(":path", r.path, unique(":path")));
+  for (const auto& [name, value] : r.headers) nva.push_back(make_nv(name, value, unique(name)));
+  return nva;
+}
 
 std::string Http2Response::header(std::string_view name) const {
   for (const auto& [n, v] : headers) {
@@ -420,18 +436,10 @@ void Http2Connection::pump() {
 
 bool Http2Connection::start_stream(const std::shared_ptr<Pending>& p) {
   const Http2Request& r = p->request;
-  std::string scheme = "https";
-  std::string authority =
-      options_.port == 443 ? options_.host : options_.host + ":" + std::to_string(options_.port);
-  std::string method_name = ":method", scheme_name = ":scheme", authority_name = ":authority",
-              path_name = ":path";
-  std::vector<nghttp2_nv> nva;
-  nva.reserve(4 + r.headers.size());
-  nva.push_back(make_nv(method_name, r.method));
-  nva.push_back(make_nv(scheme_name, scheme));
-  nva.push_back(make_nv(authority_name, authority));
-  nva.push_back(make_nv(path_name, r.path));
-  for (const auto& [name, value] : r.headers) nva.push_back(make_nv(name, value));
+  if (authority_.empty())
+    authority_ =
+        options_.port == 443 ? options_.host : options_.host + ":" + std::to_string(options_.port);
+  std::vector<nghttp2_nv> nva = request_header_list(r, authority_);
 
   nghttp2_data_provider body;
   body.source.ptr = nullptr;

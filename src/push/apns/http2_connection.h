@@ -21,6 +21,8 @@
 // the connection: pending asynchronous operations keep it alive until then.
 #pragma once
 
+#include <nghttp2/nghttp2.h>
+
 #include <asio.hpp>
 #include <asio/ssl.hpp>
 #include <chrono>
@@ -34,7 +36,7 @@
 #include <utility>
 #include <vector>
 
-struct nghttp2_session;
+
 
 namespace herald::push::apns {
 
@@ -51,7 +53,15 @@ struct Http2Request {
   std::string path;
   std::vector<std::pair<std::string, std::string>> headers;  // lowercase names
   std::string body;
+  // Names of headers (":path" included) whose value differs on every request
+  // (a device token, a request id). HPACK sends them without indexing: in the
+  // 4 KiB dynamic table they would only evict the values that do repeat, such
+  // as the provider token.
+  std::vector<std::string_view> unique_headers;
 };
+
+// The header list nghttp2 gets for `r` (views into `r` and `authority`).
+std::vector<nghttp2_nv> request_header_list(const Http2Request& r, const std::string& authority);
 
 struct Http2Response {
   int status = 0;
@@ -143,6 +153,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   asio::ssl::stream<asio::ip::tcp::socket> stream_;
   asio::steady_timer connect_timer_;
   nghttp2_session* session_ = nullptr;
+  std::string authority_;  // ":authority", built on first use
   ClosedHandler on_closed_;
   CapacityHandler on_capacity_;
   asio::steady_timer ping_timer_;
