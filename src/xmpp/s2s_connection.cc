@@ -55,7 +55,14 @@ void S2sConnection::arm_idle_timer() {
 void S2sConnection::write(std::string_view bytes) {
   if (closed_ || closing_) return;
   pending_.append(bytes);
-  pump();
+  // Written once the current handler returns: the replies completed in one
+  // event-loop pass go out as one TLS record and one send(2).
+  if (pump_posted_) return;
+  pump_posted_ = true;
+  asio::post(io_, [self = shared_from_this(), this] {
+    pump_posted_ = false;
+    pump();
+  });
 }
 
 void S2sConnection::write(const xml::Element& element) {

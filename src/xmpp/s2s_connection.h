@@ -2,8 +2,9 @@
 // that inbound and outbound s2s streams share.
 //
 // Contract: owns the socket, the XML stream parser, the write buffer and the
-// idle timer. Writes never block and are batched (one async_write in flight,
-// later writes appended to a pending buffer). Subclasses get parser events
+// idle timer. Writes never block and are batched (written when the current
+// handler returns, one async_write in flight, later writes appended to a
+// pending buffer). Subclasses get parser events
 // and decide the protocol; they restart the stream by calling
 // parser().reset() from a callback, and defer work that must not overlap the
 // read loop (TLS handshakes) with after_chunk(). Single-threaded; every async
@@ -110,6 +111,7 @@ class S2sConnection : public std::enable_shared_from_this<S2sConnection>,
   bool tls_ = false;
   bool reading_ = false;
   bool writing_ = false;
+  bool pump_posted_ = false;
   bool handshaking_ = false;
   bool in_feed_ = false;
   bool closing_ = false;
