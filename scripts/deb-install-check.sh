@@ -172,6 +172,8 @@ if not [r for r in rows if r.get("token") == sys.argv[2] and r.get("status") == 
     sys.exit("apns-sim did not record a 200 for the token")
 PY
 echo "   apns-sim answered 200 for the push"
+# Info lines reach the file within 100 ms (written in blocks).
+for _ in $(seq 50); do grep -q "outcome delivered" "$W/log/herald.log" && break; sleep 0.1; done
 grep -q "outcome delivered" "$W/log/herald.log" || { echo "herald.log has no delivered outcome"; exit 1; }
 echo "   herald.log ($(stat -c %U "$W/log/herald.log")): $(grep -m1 'outcome delivered' "$W/log/herald.log")"
 

@@ -81,6 +81,26 @@ class LogRetentionJob {
   const Config& config_;
 };
 
+// Info lines are buffered (one write(2) per push otherwise); this bounds how
+// long one waits for the disk. Warn and error lines are written at once.
+class LogFlushJob {
+ public:
+  static constexpr auto kInterval = std::chrono::milliseconds(100);
+  explicit LogFlushJob(asio::io_context& io) : timer_(io) {}
+  void start() {
+    timer_.expires_after(kInterval);
+    timer_.async_wait([this](std::error_code ec) {
+      if (ec) return;
+      herald::log::flush();
+      start();
+    });
+  }
+  void stop() { timer_.cancel(); }
+
+ private:
+  asio::steady_timer timer_;
+};
+
 bool load(const std::string& path, Config* config) {
   try {
     *config = herald::app::load_config(path);
@@ -95,13 +115,17 @@ int serve(const std::string& config_path) {
   Config config;
   if (!load(config_path, &config)) return 2;
   try {
-    herald::log::init(log_options(config));
+    auto options = log_options(config);
+    options.flush_each_line = false;
+    herald::log::init(options);
     auto t0 = std::chrono::steady_clock::now();
     asio::io_context io(1);
     herald::app::Server server(io, config);
     server.start();
     LogRetentionJob retention(io, config);
     retention.start();
+    LogFlushJob log_flush(io);
+    log_flush.start();
     auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - t0).count();
     herald::log::info("herald {} serving {} (region {}), {} push module(s), started in {} ms",
@@ -112,6 +136,7 @@ int serve(const std::string& config_path) {
       if (ec) return;
       herald::log::info("signal {}: shutting down", signo);
       retention.stop();
+      log_flush.stop();
       // Drains in-flight publishes within [server] shutdown_timeout (server.h).
       server.shutdown([&io] { io.stop(); });
     });

@@ -126,7 +126,7 @@ void init(const Options& options) {
     logger->set_formatter(
         std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e %l %v"));
   }
-  logger->flush_on(spdlog::level::debug);
+  logger->flush_on(options.flush_each_line ? spdlog::level::debug : spdlog::level::warn);
   spdlog::drop("herald");
   spdlog::set_default_logger(logger);
 }
@@ -161,6 +161,10 @@ bool enabled(Level level) {
 
 void maintain() {
   if (g_file_sink) g_file_sink->rotate_if_old();
+}
+
+void flush() {
+  spdlog::default_logger_raw()->flush();
 }
 
 void shutdown() {

@@ -38,6 +38,9 @@ struct Options {
   std::string region;                          // a field of JSON lines
   size_t rotate_bytes = 64u << 20;             // 0: no rotation by size
   std::chrono::seconds rotate_age{24 * 3600};  // 0: no rotation by age
+  // false: warn and error lines are written at once, others are buffered
+  // until flush() (a write(2) per info line would be one per push).
+  bool flush_each_line = true;
 };
 
 void init(const Options& options);
@@ -49,6 +52,8 @@ bool enabled(Level level);
 // was written (an idle server must not keep old lines in its active file
 // past the retention). Called by the periodic retention job.
 void maintain();
+// Writes out buffered lines (see Options::flush_each_line).
+void flush();
 // Flushes and closes the active sink (tests; the end of main).
 void shutdown();
 

@@ -93,7 +93,7 @@ def main():
                                                             for t in DEAD), str([by_tok.get(t) for t in DEAD]))
         check("live tokens delivered during the outage",
               all(by_tok.get(t) == ("result", None) for t in before + during))
-        log = env.herald.log_text()
+        log = env.herald.settled_log_text()
         check("log: outage named", log.count("PostgreSQL unreachable") == 1,
               "%d times" % log.count("PostgreSQL unreachable"))
 
@@ -109,7 +109,7 @@ def main():
             burst([node], module=None, extra_options=r.field("secret", secret))
             drain()
             time.sleep(1)
-        check("log: recovery named once", env.herald.log_text().count("PostgreSQL reachable again") == 1)
+        check("log: recovery named once", env.herald.settled_log_text().count("PostgreSQL reachable again") == 1)
         harness.wait_for(lambda: pg.query("SELECT count(*) FROM tombstones") == [[str(len(DEAD))]], 20,
                          "the outage's tombstones in PostgreSQL")
         check("tombstones of the outage in PostgreSQL", True)

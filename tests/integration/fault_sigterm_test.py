@@ -109,7 +109,7 @@ def main():
         check("no push sent twice", all(len([q for q in reqs if q["token"] == t]) <= 1 for t in ids.values()))
         check("the held push sent at shutdown, exactly once", len([q for q in reqs if q["token"] == HELD]) == 2,
               "%d pushes" % len([q for q in reqs if q["token"] == HELD]))
-        log = env.herald.log_text()
+        log = env.herald.settled_log_text()
         check("log: hand-back counted", "request(s) handed back with wait" in log)
         out = subprocess.run([env.herald_binary, "tombstones", "list", "--config", env.herald.config],
                              capture_output=True, text=True, timeout=30).stdout

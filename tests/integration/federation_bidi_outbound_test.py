@@ -81,7 +81,7 @@ def main():
                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, timeout=30)
         harness.wait_for(lambda: len(replies(prosody)) == 1, 15, "Herald's first reply at Prosody")
         asyncio.run(scenario(prosody, sim, pki.ca))
-        log = herald.log_text()
+        log = herald.settled_log_text()
         assert "outbound to user.test: bidirectional stream requested" in log, log
         assert "outbound to user.test: the peer sends over this stream too (bidirectional)" in log
         assert log.count("outbound to user.test: TLS established") == 1, "one stream of Herald's own"

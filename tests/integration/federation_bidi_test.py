@@ -56,7 +56,7 @@ def main():
         asyncio.run(scenario(prosody, sim, pki.ca))
         publishes = lambda: herald.log_text().count("publish from user.test")
         harness.wait_for(lambda: len(results(prosody)) == publishes(), 10, "one result per publish")
-        log = herald.log_text()
+        log = herald.settled_log_text()
         assert "s2s: stanzas to user.test go over its bidirectional stream" in log
         assert "outbound to user.test" not in log, "Herald should not have opened a stream of its own"
         assert log.count("inbound from user.test: TLS established") == 1, "one connection for both directions"

@@ -87,7 +87,7 @@ def main():
         prosody_ip = harness.free_loopback_ip()
         herald, prosody = start(procs, td, "lenient", pki, other, sim, prosody_ip)
         asyncio.run(accepted(herald, prosody, sim))
-        log = herald.log_text()
+        log = herald.settled_log_text()
         assert re.search(r"inbound from user\.test: authenticated user\.test with dialback \(TLSv1\.[23]\)", log), \
             "Herald should authenticate Prosody with dialback over TLS"
         assert not re.search(r"inbound from user\.test: authenticated with SASL EXTERNAL", log)

@@ -78,7 +78,7 @@ def main():
         prosody = harness.Prosody(procs, td.sub("prosody"), "user.example", prosody_ip, pki,
                                   hosts={"push.example": herald_ip}, dns=dns, direct_tls=True)
         asyncio.run(scenario(prosody, sim, pki.ca))
-        log = herald.log_text()
+        log = herald.settled_log_text()
         assert "inbound from user.example: TLS established (TLSv1.3, direct TLS" in log, \
             "Prosody should have come in over direct TLS"
         assert "_xmpps-server._tcp.push.example" in dns.log_text(), "Prosody should have asked for the SRV record"

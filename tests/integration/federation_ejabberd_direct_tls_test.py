@@ -106,7 +106,7 @@ def main():
                                     extra_listen=DIRECT_TLS_LISTENER.format(ip=ejab_ip), loglevel="debug")
         harness.wait_tcp(ejab_ip, 5270, 10, ejabberd.proc, "ejabberd direct TLS")
         token = asyncio.run(scenario(ejabberd, sim, pki.ca))
-        log = herald.log_text()
+        log = herald.settled_log_text()
         assert "inbound from ejab.example: TLS established (TLSv1.3, direct TLS" in log, \
             "ejabberd should have come in over direct TLS"
         assert "_xmpps-server._tcp.push.example" in dns.log_text(), "ejabberd should have asked for the SRV record"

@@ -81,7 +81,7 @@ async def scenario(herald, prosody, sim, pki):
     assert served_certificate(herald.ip, "push.test") == renewed, "a new connection must see the new certificate"
 
     await push(prosody, sim, carol, sender, pki.ca, 2)
-    log = herald.log_text()
+    log = herald.settled_log_text()
     assert log.count("inbound from user.test: TLS established") == 1, "Prosody's stream should have stayed up"
     assert log.count("outbound to user.test: TLS established") == 1, "Herald's stream should have stayed up"
     assert "from user.test: closed" not in log and "to user.test: closed" not in log

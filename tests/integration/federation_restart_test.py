@@ -77,7 +77,7 @@ def main():
         for n, user in ((2, "carol"), (3, "dave")):
             asyncio.run(push(prosody, sim, user + "@user.test", pki.ca, n))
 
-        publishes = herald.log_text().count("publish from user.test")
+        publishes = herald.settled_log_text().count("publish from user.test")
         harness.wait_for(lambda: len(results(prosody)) >= publishes, 10, "a result for every publish")
         import time
         time.sleep(1.0)

@@ -63,7 +63,7 @@ def main():
         prosody = harness.Prosody(procs, td.sub("prosody"), "user.example", prosody_ip, pki,
                                   hosts={"push.example": herald_ip}, dns=dns)
         asyncio.run(scenario(prosody, sim, pki.ca))
-        log = herald.log_text()
+        log = herald.settled_log_text()
         assert "_xmpps-server._tcp.user.example" in dns.log_text(), "Herald should have asked for direct TLS"
         assert "outbound to user.example: cannot connect to port 5270" in log, \
             "the direct TLS target should have been tried and failed"

@@ -295,6 +295,18 @@ class Herald:
         with open(self.log, errors="replace") as f:
             return f.read()
 
+    # Herald writes info lines in blocks, at least every 100 ms (docs/operations.md "Logging").
+    LOG_FLUSH_S = 0.1
+
+    def await_log(self, text, timeout=5):
+        """Waits until `text` is in the log."""
+        return wait_for(lambda: text in self.log_text(), timeout, "%r in Herald's log" % text)
+
+    def settled_log_text(self):
+        """The log once lines already logged are surely written (for 'not in' and counts)."""
+        time.sleep(3 * self.LOG_FLUSH_S)
+        return self.log_text()
+
 
 PROSODY_CFG = """
 run_as_root = true

@@ -69,8 +69,9 @@ def smoke_test_installed(deb, d):
                    "--module", "example-ios", "--timeout", "20"])
         assert out.returncode == 0 and "type=\"result\"" in out.stdout.replace("'", '"'), out
         assert [r for r in sim.requests() if r["token"] == token and r["status"] == 200], sim.requests()
-        log = open(os.path.join(root, "var/log/herald/herald.log")).read()
-        assert "publish from user.test module example-ios outcome delivered" in log, log
+        line = "publish from user.test module example-ios outcome delivered"
+        log_file = os.path.join(root, "var/log/herald/herald.log")
+        harness.wait_for(lambda: line in open(log_file).read(), 5, "the delivered outcome in herald.log")
         print("packaged herald served its installed configuration: %s" % out.stdout.strip()[:120])
     finally:
         procs.stop_all()

@@ -240,7 +240,7 @@ def audit(herald_bin, sim_bin, level="info"):
                   % len(findings))
             return
         assert not findings, "Herald wrote private data:\n" + report(findings)
-        log = herald.log_text()
+        log = herald.settled_log_text()
         assert "publish from user.test" in log, "the info log should still name the domain"
         td.ok = True
         print("privacy_audit: %d scenarios, %d files scanned, %d needles, no findings"
@@ -319,7 +319,7 @@ def retention(herald_bin, sim_bin):
         # At start.
         harness.wait_for(lambda: not os.path.exists(old), 10, "the purge at start")
         assert os.path.exists(fresh) and os.path.exists(other) and os.path.exists(herald.log)
-        assert "log retention: deleted 1 log file(s) older than 14 days" in herald.log_text()
+        herald.await_log("log retention: deleted 1 log file(s) older than 14 days")
         # Periodically (purge_interval = 1 s), with no restart.
         later = plant("herald.20240102T000000Z.log", 15)
         harness.wait_for(lambda: not os.path.exists(later), 10, "the periodic purge")

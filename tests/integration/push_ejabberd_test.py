@@ -148,7 +148,7 @@ def main():
                                     hosts={"push.test": herald_ip},
                                     mod_push="{include_body: true, include_sender: true}")
         tokens = asyncio.run(scenario(sim, ejabberd, pki.ca))
-        log = herald.log_text()
+        log = herald.settled_log_text()
         assert re.search(r"inbound from ejab\.test: authenticated with SASL EXTERNAL", log), \
             "Herald should authenticate ejabberd with SASL EXTERNAL"
         for leak in ("alice@", "bob@", "carol@", "dave@", "erin@", "canary", FLAKY) + tokens:
