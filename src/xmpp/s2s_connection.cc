@@ -102,7 +102,7 @@ void S2sConnection::pump() {
     pump();
   };
   if (tls_)
-    asio::async_write(socket_, asio::buffer(in_flight_), std::move(done));
+    socket_.async_write(asio::buffer(in_flight_), std::move(done));
   else
     asio::async_write(socket_.next_layer(), asio::buffer(in_flight_), std::move(done));
 }

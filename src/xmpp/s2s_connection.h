@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/tls_socket.h"
 #include "xml/element.h"
 #include "xml/stream_parser.h"
 
@@ -30,7 +31,7 @@ namespace herald::xmpp {
 class S2sConnection : public std::enable_shared_from_this<S2sConnection>,
                       protected xml::StreamParser::Handler {
  public:
-  using Socket = asio::ssl::stream<asio::ip::tcp::socket>;
+  using Socket = net::TlsSocket;
 
   ~S2sConnection() override;
 
