@@ -568,18 +568,19 @@ TEST(S2sAdmin, UnauthenticatedStreamTimesOut) {
 TEST(S2sAdmin, AuthenticatedStreamOutlivesTheNegotiationTimeout) {
   asio::io_context io;
   auto config = config_for("b.test", "b.test");
-  config.auth_timeout = 300ms;
+  // Long enough for authentication itself under ASan on a loaded machine.
+  config.auth_timeout = 1s;
   Node b(io, std::move(config));
   std::string got = run_peer(io, [&] {
     RawPeer peer(b.port(), "a.test");
     std::string features = authenticate_as_a(peer);
-    std::this_thread::sleep_for(600ms);
+    std::this_thread::sleep_for(1500ms);
     peer.write("<message from='a.test' to='b.test' id='late'/>");
     peer.write(
         "<iq type='get' from='a.test' to='b.test' id='p'><ping xmlns='urn:xmpp:ping'/></iq>");
     return features;
   });
-  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 2; })) << got;
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 2; }, 10s)) << got;
 }
 
 TEST(S2sAdmin, RequestsOverTheDomainRateAreAnsweredWait) {
