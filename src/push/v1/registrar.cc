@@ -30,6 +30,18 @@ store::TimePoint whole_seconds(store::TimePoint t) {
   return std::chrono::time_point_cast<std::chrono::seconds>(t);
 }
 
+// A store answer to a lookup or removal, as the caller's result.
+Result result_of(store::StoreStatus status) {
+  switch (status) {
+    case store::StoreStatus::kOk:
+      return Result::ok;
+    case store::StoreStatus::kNotFound:
+      return Result::not_found;
+    default:
+      return Result::error;
+  }
+}
+
 }  // namespace
 
 const char* to_string(Result r) {
@@ -120,26 +132,14 @@ Result Registrar::register_push(std::string_view type, std::string_view node,
 Result Registrar::unregister(std::string_view node, std::string_view proof) {
   if (!valid_node(node)) return Result::bad_request;
   store::Registration r;
-  switch (store_.find(node, &r)) {
-    case store::StoreStatus::kOk:
-      break;
-    case store::StoreStatus::kNotFound:
-      return Result::not_found;
-    default:
-      return Result::error;
-  }
+  if (Result found = result_of(store_.find(node, &r)); found != Result::ok) return found;
   bool owner = !proof.empty() &&
                (constant_time_equal(proof, r.token) || secret_matches(proof, r.secret_hash));
   if (!owner) return Result::forbidden;
-  switch (store_.remove(node)) {
-    case store::StoreStatus::kOk:
-      log::info("v1: unregistered, module {} token {}", r.module, log::fingerprint(r.token));
-      return Result::ok;
-    case store::StoreStatus::kNotFound:
-      return Result::not_found;
-    default:
-      return Result::error;
-  }
+  Result removed = result_of(store_.remove(node));
+  if (removed == Result::ok)
+    log::info("v1: unregistered, module {} token {}", r.module, log::fingerprint(r.token));
+  return removed;
 }
 
 Result Registrar::authorize(std::string_view node, std::string_view secret, Target* out) {
@@ -152,14 +152,7 @@ Result Registrar::authorize(std::string_view node, std::string_view secret, Targ
 Result Registrar::export_data(std::string_view node, std::string_view secret,
                               store::Registration* out) {
   store::Registration r;
-  switch (store_.find(node, &r)) {
-    case store::StoreStatus::kOk:
-      break;
-    case store::StoreStatus::kNotFound:
-      return Result::not_found;
-    default:
-      return Result::error;
-  }
+  if (Result found = result_of(store_.find(node, &r)); found != Result::ok) return found;
   if (secret.empty() || !secret_matches(secret, r.secret_hash)) return Result::forbidden;
   *out = std::move(r);
   return Result::ok;
