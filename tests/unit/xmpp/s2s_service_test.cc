@@ -234,13 +234,15 @@ TEST(S2sService, QueuedStanzasExpireAndNextSendRetries) {
   asio::io_context io;
   uint16_t dead_port = unused_port(io);
   auto config = config_for("a.test", "a.test");
-  config.stanza_lifetime = 200ms;
+  // Long enough for "after" to be delivered over a fresh TLS link inside its
+  // own lifetime, even under ASan on a loaded machine.
+  config.stanza_lifetime = 2s;
   Node a(io, std::move(config));
   a.service.set_route("b.test", S2sRoute{"127.0.0.1", dead_port, false});
   a.service.send(message("a.test", "b.test", "lost1"));
   a.service.send(message("a.test", "b.test", "lost2"));
   const S2sOutbound* out = a.service.outbound("a.test", "b.test");
-  ASSERT_TRUE(run_until(io, [&] { return !out->connecting() && out->queued() == 0; }));
+  ASSERT_TRUE(run_until(io, [&] { return !out->connecting() && out->queued() == 0; }, 6s));
 
   Node b(io, config_for("b.test", "b.test"));
   link(a, "b.test", b, "127.0.0.1");
