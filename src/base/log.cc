@@ -175,7 +175,11 @@ void shutdown() {
 }
 
 std::string fingerprint(std::string_view token) {
-  return hex_encode(sha256(token)).substr(0, 8);
+  return fingerprint_of_hash(sha256(token));
+}
+
+std::string fingerprint_of_hash(std::string_view token_sha256) {
+  return hex_encode(token_sha256.substr(0, 4));
 }
 
 namespace detail {
@@ -214,6 +218,10 @@ std::string show(const Body& v) {
 
 std::string show(const Fingerprint& v) {
   return fingerprint(v.value);
+}
+
+std::string show(const TokenHash& v) {
+  return fingerprint_of_hash(v.sha256);
 }
 
 std::string scrub(std::string_view text) {

@@ -60,6 +60,9 @@ void shutdown();
 // A short, stable, non-reversible name for a device token: the first 8 hex
 // digits of its SHA-256. Enough to follow one device through the logs.
 std::string fingerprint(std::string_view token);
+// The same fingerprint from the token's SHA-256 (32 raw bytes), for callers
+// that hashed the token already.
+std::string fingerprint_of_hash(std::string_view token_sha256);
 
 // Sensitive values, for log calls only (they hold a view, not a copy).
 struct Token { std::string_view value; };   // info+: fingerprint
@@ -69,6 +72,8 @@ struct Body { std::string_view value; };    // always "[body: N bytes]"
 // A token shown as its fingerprint at every level, hashed only when the line
 // is written (a dropped line costs nothing).
 struct Fingerprint { std::string_view value; };
+// A token's SHA-256 (32 raw bytes), shown as the token's fingerprint.
+struct TokenHash { std::string_view sha256; };
 
 namespace detail {
 // The level of the line being formatted on this thread, for the wrappers.
@@ -91,6 +96,7 @@ std::string show(const Jid& v);
 std::string show(const Secret& v);
 std::string show(const Body& v);
 std::string show(const Fingerprint& v);
+std::string show(const TokenHash& v);
 // The info+ scrub on its own, for tests.
 std::string scrub(std::string_view text);
 
@@ -124,7 +130,7 @@ void error(fmt::format_string<Args...> fmt, Args&&... args) {
 template <typename T>
   requires std::is_same_v<T, herald::log::Token> || std::is_same_v<T, herald::log::Jid> ||
            std::is_same_v<T, herald::log::Secret> || std::is_same_v<T, herald::log::Body> ||
-           std::is_same_v<T, herald::log::Fingerprint>
+           std::is_same_v<T, herald::log::Fingerprint> || std::is_same_v<T, herald::log::TokenHash>
 struct fmt::formatter<T> : fmt::formatter<std::string_view> {
   template <typename Context>
   auto format(const T& v, Context& ctx) const {

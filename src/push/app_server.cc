@@ -1,5 +1,6 @@
 #include "push/app_server.h"
 
+#include "base/crypto.h"
 #include "base/log.h"
 #include "push/publish.h"
 #include "push/reply_policy.h"
@@ -41,7 +42,8 @@ struct AppServer::Pending {
   explicit Pending(asio::io_context& io) : timer(io) {}
   xml::Element envelope;  // the request without payload, to build the reply
   std::string from_domain;
-  std::string token;  // for the outcome and the log line
+  std::string token;       // for the outcome
+  std::string token_hash;  // SHA-256, for the log line's fingerprint
   bool answered = false;
   asio::steady_timer timer;  // reply_timeout
 };
@@ -206,10 +208,12 @@ void AppServer::handle_publish(const xml::Element& iq) {
     return;
   }
 
-  if (tombstones_.is_dead(token, std::chrono::system_clock::now())) {
+  // Hashed once: the tombstone key and every log line's fingerprint.
+  const std::string token_hash = sha256(token);
+  if (tombstones_.is_dead_hashed(token_hash, std::chrono::system_clock::now())) {
     ++counters_.tombstoned;
     log::info("publish from {} module {} outcome tombstoned token {}", from_domain, module_name,
-              log::Fingerprint{token});
+              log::TokenHash{token_hash});
     sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found",
                                   "device token unregistered"));
     return;
@@ -219,7 +223,7 @@ void AppServer::handle_publish(const xml::Element& iq) {
   if (const char* why = module->backoff.refusal(token, now)) {
     ++counters_.backing_off;
     log::info("publish from {} module {} outcome backing-off token {}", from_domain, module_name,
-              log::Fingerprint{token});
+              log::TokenHash{token_hash});
     sender_.send(xmpp::make_error(iq, xmpp::ErrorType::wait, "resource-constraint", why));
     return;
   }
@@ -229,18 +233,18 @@ void AppServer::handle_publish(const xml::Element& iq) {
                                                    : limiter_.check(token, now);
   switch (verdict.decision) {
     case RateDecision::send_now:
-      send_now(iq, from_domain, *module, std::move(job), v1_node);
+      send_now(iq, from_domain, *module, std::move(job), token_hash, v1_node);
       return;
     case RateDecision::hold:
       ++counters_.held;
       log::info("publish from {} module {} outcome held token {}", from_domain, module_name,
-                log::Fingerprint{token});
+                log::TokenHash{token_hash});
       hold(from_domain, module_name, std::move(job), verdict.send_at, v1_node);
       break;
     case RateDecision::absorb:
       ++counters_.absorbed;
       log::info("publish from {} module {} outcome absorbed token {}", from_domain, module_name,
-                log::Fingerprint{token});
+                log::TokenHash{token_hash});
       if (auto it = held_.find(token); it != held_.end())
         it->second->important = it->second->important || publish.important;
       break;
@@ -296,13 +300,14 @@ ReplyPlan AppServer::apply_outcome(Module& module, const std::string& token,
 }
 
 void AppServer::send_now(const xml::Element& iq, const std::string& from_domain, Module& module,
-                         PushJob job, const std::string& v1_node) {
+                         PushJob job, const std::string& token_hash, const std::string& v1_node) {
   auto pending = std::make_shared<Pending>(io_);
   pending->envelope = xml::Element(iq.name(), iq.ns());
   pending->envelope.mutable_attributes() = iq.attributes();
   if (!iq.attr("to")) pending->envelope.set_attr("to", domain_);
   pending->from_domain = from_domain;
   pending->token = job.token;
+  pending->token_hash = token_hash;
 
   std::weak_ptr<AppServer*> weak = self_;
   pending->timer.expires_after(options_.reply_timeout);
@@ -313,7 +318,7 @@ void AppServer::send_now(const xml::Element& iq, const std::string& from_domain,
         pending->answered = true;
         ++self.counters_.timed_out;
         log::info("publish from {} module {} outcome timeout token {}", pending->from_domain,
-                  module_name, log::Fingerprint{pending->token});
+                  module_name, log::TokenHash{pending->token_hash});
         self.sender_.send(xmpp::make_error(pending->envelope, xmpp::ErrorType::wait,
                                            "internal-server-error", "push service did not answer"));
       });
@@ -327,13 +332,13 @@ void AppServer::send_now(const xml::Element& iq, const std::string& from_domain,
     if (pending->answered) {
       // Already answered `wait` on timeout; the outcome still counts.
       log::debug("late outcome {} for {}", to_string(result.status),
-                 log::Fingerprint{pending->token});
+                 log::TokenHash{pending->token_hash});
       return;
     }
     pending->answered = true;
     pending->timer.cancel();
     log::info("publish from {} module {} outcome {} token {}", pending->from_domain, m->config.name,
-              outcome_name(plan, result.status), log::Fingerprint{pending->token});
+              outcome_name(plan, result.status), log::TokenHash{pending->token_hash});
     if (plan.success) {
       self.sender_.send(xmpp::make_result(pending->envelope));
     } else {

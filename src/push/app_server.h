@@ -116,9 +116,10 @@ class AppServer : public xmpp::StanzaHandler {
 
   void handle_get(const xml::Element& iq);
   void handle_publish(const xml::Element& iq);
-  // `v1_node` is the registration a v1 publish named ("" for v2).
+  // `token_hash` is the token's SHA-256; `v1_node` is the registration a v1
+  // publish named ("" for v2).
   void send_now(const xml::Element& iq, const std::string& from_domain, Module& module,
-                PushJob job, const std::string& v1_node);
+                PushJob job, const std::string& token_hash, const std::string& v1_node);
   void hold(const std::string& from_domain, const std::string& module_name, PushJob job,
             std::chrono::steady_clock::time_point send_at, const std::string& v1_node);
   void send_held(const std::string& token);

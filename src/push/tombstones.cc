@@ -12,7 +12,11 @@ Tombstones::Tombstones(store::TombstoneStore& store) : store_(store) {
 }
 
 bool Tombstones::is_dead(std::string_view token, TimePoint now) const {
-  auto it = dead_until_.find(sha256(token));
+  return is_dead_hashed(sha256(token), now);
+}
+
+bool Tombstones::is_dead_hashed(const std::string& token_sha256, TimePoint now) const {
+  auto it = dead_until_.find(token_sha256);
   return it != dead_until_.end() && now < it->second;
 }
 

@@ -23,6 +23,8 @@ class Tombstones {
   explicit Tombstones(store::TombstoneStore& store);
 
   bool is_dead(std::string_view token, TimePoint now) const;
+  // The same, from the token's SHA-256 (32 raw bytes) when the caller has it.
+  bool is_dead_hashed(const std::string& token_sha256, TimePoint now) const;
   void bury(std::string_view token, TimePoint until);
   // Forgets a tombstone (e.g. one made by mistake). Returns whether one existed.
   bool clear(std::string_view token);

@@ -122,7 +122,8 @@ void ApnsUpstream::on_result(const std::shared_ptr<Attempt>& a, Http2Result resu
 
 void ApnsUpstream::complete(const std::shared_ptr<Attempt>& a, UpstreamResult result) {
   if (result.upstream_id.empty()) result.upstream_id = a->apns_id;
-  std::string fp = log::fingerprint(a->job.token);
+  // Hashed only if the line is written: the delivered line is debug.
+  const log::Fingerprint fp{a->job.token};
   if (result.status == UpstreamStatus::delivered) {
     log::debug("apns {}: token {} status {} apns-id {}: delivered", settings_.host, fp,
                result.http_status, a->apns_id);

@@ -204,7 +204,8 @@ void FcmUpstream::on_result(const std::shared_ptr<Attempt>& a, Http2Result resul
 }
 
 void FcmUpstream::complete(const std::shared_ptr<Attempt>& a, UpstreamResult result) {
-  std::string fp = log::fingerprint(a->job.token);
+  // Hashed only if the line is written: the delivered line is debug.
+  const log::Fingerprint fp{a->job.token};
   if (result.status == UpstreamStatus::delivered) {
     log::debug("fcm {}: token {} status {}: delivered", settings_.project_id, fp,
                result.http_status);

@@ -7,6 +7,7 @@
 #include <sstream>
 #include <string>
 
+#include "base/crypto.h"
 #include "base/log.h"
 
 namespace herald::log {
@@ -44,6 +45,16 @@ TEST(LogWrappers, InfoShowsFingerprintDomainAndNothingSecret) {
   EXPECT_EQ(fmt::format("{}", Jid{"example.org"}), "example.org");
   EXPECT_EQ(fmt::format("{}", Secret{"hunter2hunter2"}), "[redacted]");
   EXPECT_EQ(fmt::format("{}", Body{"canary text"}), "[body: 11 bytes]");
+}
+
+TEST(LogWrappers, AHashedTokenShowsTheSameFingerprintAtEveryLevel) {
+  const std::string hash = sha256(kToken);
+  for (Level level : {Level::debug, Level::info}) {
+    detail::LineLevelScope scope(level);
+    EXPECT_EQ(fmt::format("{}", TokenHash{hash}), fingerprint(kToken));
+    EXPECT_EQ(fmt::format("{}", Fingerprint{kToken}), fingerprint(kToken));
+  }
+  EXPECT_EQ(fingerprint(kToken).size(), 8u);
 }
 
 TEST(LogWrappers, DebugShowsTokensAndJidsButNeverSecretsOrBodies) {

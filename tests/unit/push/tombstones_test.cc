@@ -42,6 +42,8 @@ TEST(Tombstones, BuryWritesTheHashNotTheToken) {
   EXPECT_EQ(store.rows.begin()->second, now + 1h);
   EXPECT_TRUE(tombstones.is_dead("aabbcc", now));
   EXPECT_FALSE(tombstones.is_dead("aabbcd", now));
+  EXPECT_TRUE(tombstones.is_dead_hashed(sha256("aabbcc"), now));
+  EXPECT_FALSE(tombstones.is_dead_hashed(sha256("aabbcd"), now));
 }
 
 TEST(Tombstones, DeadOnlyUntilTheGivenTime) {
