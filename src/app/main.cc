@@ -20,6 +20,7 @@
 #include "app/check_config.h"
 #include "app/config.h"
 #include "app/gdpr_command.h"
+#include "app/periodic_job.h"
 #include "app/server.h"
 #include "base/encoding.h"
 #include "base/log.h"
@@ -49,57 +50,16 @@ herald::log::Options log_options(const Config& config) {
 // (PRIVACY.md item 5), so operators need no cron job. A file is deleted
 // rotate_age before the retention ends: its oldest line is then at most
 // the retention old.
-class LogRetentionJob {
- public:
-  LogRetentionJob(asio::io_context& io, const Config& config) : timer_(io), config_(config) {}
-  void start() {
-    run();
-    schedule();
-  }
-  void stop() { timer_.cancel(); }
-  void run() {
-    if (config_.log_file.empty()) return;
-    herald::log::maintain();
-    auto keep = config_.log_retention - config_.log_rotate_age;
-    auto deleted = herald::log::purge_old_logs(config_.log_file, keep,
-                                               std::filesystem::file_time_type::clock::now());
-    if (!deleted.empty())
-      herald::log::info("log retention: deleted {} log file(s) older than {} days", deleted.size(),
-                        config_.log_retention.count() / 86400.0);
-  }
-
- private:
-  void schedule() {
-    timer_.expires_after(config_.log_purge_interval);
-    timer_.async_wait([this](std::error_code ec) {
-      if (ec) return;
-      run();
-      schedule();
-    });
-  }
-  asio::steady_timer timer_;
-  const Config& config_;
-};
-
-// Info lines are buffered (one write(2) per push otherwise); this bounds how
-// long one waits for the disk. Warn and error lines are written at once.
-class LogFlushJob {
- public:
-  static constexpr auto kInterval = std::chrono::milliseconds(100);
-  explicit LogFlushJob(asio::io_context& io) : timer_(io) {}
-  void start() {
-    timer_.expires_after(kInterval);
-    timer_.async_wait([this](std::error_code ec) {
-      if (ec) return;
-      herald::log::flush();
-      start();
-    });
-  }
-  void stop() { timer_.cancel(); }
-
- private:
-  asio::steady_timer timer_;
-};
+void purge_old_logs(const Config& config) {
+  if (config.log_file.empty()) return;
+  herald::log::maintain();
+  auto keep = config.log_retention - config.log_rotate_age;
+  auto deleted = herald::log::purge_old_logs(config.log_file, keep,
+                                             std::filesystem::file_time_type::clock::now());
+  if (!deleted.empty())
+    herald::log::info("log retention: deleted {} log file(s) older than {} days", deleted.size(),
+                      config.log_retention.count() / 86400.0);
+}
 
 bool load(const std::string& path, Config* config) {
   try {
@@ -122,9 +82,14 @@ int serve(const std::string& config_path) {
     asio::io_context io(1);
     herald::app::Server server(io, config);
     server.start();
-    LogRetentionJob retention(io, config);
+    purge_old_logs(config);
+    herald::app::PeriodicJob retention(io, config.log_purge_interval,
+                                       [&config] { purge_old_logs(config); });
     retention.start();
-    LogFlushJob log_flush(io);
+    // Info lines are buffered (one write(2) per push otherwise); this bounds
+    // how long one waits in memory.
+    herald::app::PeriodicJob log_flush(io, std::chrono::milliseconds(100),
+                                       [] { herald::log::flush(); });
     log_flush.start();
     auto startup_us = std::chrono::duration_cast<std::chrono::microseconds>(
                           std::chrono::steady_clock::now() - t0).count();
@@ -148,7 +113,7 @@ int serve(const std::string& config_path) {
         if (ec) return;
         herald::log::info("signal SIGHUP: reloading certificates");
         server.reload_certificates();
-        retention.run();
+        purge_old_logs(config);
         await_reload();
       });
     };

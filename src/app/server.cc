@@ -6,6 +6,7 @@
 #include <set>
 #include <stdexcept>
 
+#include "app/periodic_job.h"
 #include "app/status/observability.h"
 #include "base/host_port.h"
 #include "base/log.h"
@@ -235,12 +236,11 @@ std::shared_ptr<push::Upstream> make_fcm_upstream(asio::io_context& io, const Fc
 }  // namespace
 
 struct Server::Parts {
-  explicit Parts(asio::io_context& io) : purge_timer(io), shutdown_timer(io) {}
-  void schedule_purge();
+  explicit Parts(asio::io_context& io) : shutdown_timer(io) {}
 
   Forwarder forwarder;
   InFlight in_flight;  // forwarder → in_flight → (IQ timer →) app server
-  asio::steady_timer purge_timer;
+  std::unique_ptr<PeriodicJob> purge_job;
   asio::steady_timer shutdown_timer;
   std::chrono::seconds shutdown_timeout{5};
   // [observability]: metrics, health and status; always built (it measures
@@ -265,44 +265,10 @@ struct Server::Parts {
   std::unique_ptr<http::Server> turn_http;
   http::Router v1_router;
   std::unique_ptr<http::Server> v1_http;
-  std::unique_ptr<asio::steady_timer> v1_flush_timer;
-  std::unique_ptr<asio::steady_timer> v1_expiry_timer;
+  std::unique_ptr<PeriodicJob> v1_flush_job;
+  std::unique_ptr<PeriodicJob> v1_expiry_job;
   V1Config v1;
-  void schedule_v1_jobs();
-  void schedule_v1_expiry();
 };
-
-// Per-push bookkeeping is written in batches, and registrations not renewed
-// within the lifetime are deleted (PRIVACY.md item 4).
-void Server::Parts::schedule_v1_jobs() {
-  v1_flush_timer->expires_after(v1.flush_interval);
-  v1_flush_timer->async_wait([this](std::error_code ec) {
-    if (ec) return;
-    registrar->flush();
-    schedule_v1_jobs();
-  });
-}
-
-void Server::Parts::schedule_v1_expiry() {
-  v1_expiry_timer->expires_after(v1.expiry_interval);
-  v1_expiry_timer->async_wait([this](std::error_code ec) {
-    if (ec) return;
-    registrar->expire(v1.registration_lifetime);
-    schedule_v1_expiry();
-  });
-}
-
-// Expired tombstones leave memory and disk once an hour, so a dead token's
-// hash is kept no longer than its lifetime (PRIVACY.md: keep as little as
-// possible, as short as possible).
-void Server::Parts::schedule_purge() {
-  purge_timer.expires_after(std::chrono::hours(1));
-  purge_timer.async_wait([this](std::error_code ec) {
-    if (ec) return;
-    tombstones->purge_expired(std::chrono::system_clock::now());
-    schedule_purge();
-  });
-}
 
 Server::Server(asio::io_context& io, const Config& config)
     : parts_(std::make_unique<Parts>(io)) {
@@ -318,6 +284,12 @@ Server::Server(asio::io_context& io, const Config& config)
     if (!parts_->store) throw std::runtime_error("store: " + db_path + ": " + error);
     parts_->tombstones = std::make_unique<push::Tombstones>(*parts_->store);
   }
+  // Expired tombstones leave memory and disk once an hour, so a dead token's
+  // hash is kept no longer than its lifetime (PRIVACY.md: keep as little as
+  // possible, as short as possible).
+  parts_->purge_job = std::make_unique<PeriodicJob>(io, std::chrono::hours(1), [this] {
+    parts_->tombstones->purge_expired(std::chrono::system_clock::now());
+  });
 
   status::ObservabilityOptions obs_options;
   if (config.observability.enabled) obs_options.listen = config.observability.listen;
@@ -407,8 +379,13 @@ Server::Server(asio::io_context& io, const Config& config)
     parts_->registrar =
         std::make_unique<push::v1::Registrar>(*registrations, std::move(v1_modules));
     parts_->app_server->set_v1(parts_->registrar.get());
-    parts_->v1_flush_timer = std::make_unique<asio::steady_timer>(io);
-    parts_->v1_expiry_timer = std::make_unique<asio::steady_timer>(io);
+    // Per-push bookkeeping is written in batches, and registrations not
+    // renewed within the lifetime are deleted (PRIVACY.md item 4).
+    Parts& p = *parts_;
+    p.v1_flush_job = std::make_unique<PeriodicJob>(io, p.v1.flush_interval,
+                                                   [&p] { p.registrar->flush(); });
+    p.v1_expiry_job = std::make_unique<PeriodicJob>(
+        io, p.v1.expiry_interval, [&p] { p.registrar->expire(p.v1.registration_lifetime); });
     if (!config.v1.listen.empty()) {
       push::v1::add_http_routes(parts_->v1_router, *parts_->registrar);
       http::ServerOptions http_options;
@@ -446,14 +423,14 @@ Server::~Server() = default;
 
 void Server::start() {
   parts_->tombstones->purge_expired(std::chrono::system_clock::now());
-  parts_->schedule_purge();
+  parts_->purge_job->start();
   parts_->s2s->start();
   if (parts_->component) parts_->component->start();
   if (parts_->turn_http) parts_->turn_http->start();
   if (parts_->registrar) {
     parts_->registrar->expire(parts_->v1.registration_lifetime);
-    parts_->schedule_v1_jobs();
-    parts_->schedule_v1_expiry();
+    parts_->v1_flush_job->start();
+    parts_->v1_expiry_job->start();
   }
   if (parts_->v1_http) parts_->v1_http->start();
   parts_->observability->start();
@@ -470,14 +447,14 @@ bool Server::reload_certificates() {
 }
 
 void Server::stop() {
-  parts_->purge_timer.cancel();
+  parts_->purge_job->stop();
   parts_->s2s->stop();
   if (parts_->component) parts_->component->stop();
   if (parts_->turn_http) parts_->turn_http->stop();
   if (parts_->v1_http) parts_->v1_http->stop();
   if (parts_->registrar) {
-    parts_->v1_flush_timer->cancel();
-    parts_->v1_expiry_timer->cancel();
+    parts_->v1_flush_job->stop();
+    parts_->v1_expiry_job->stop();
     parts_->registrar->flush();
   }
   parts_->observability->stop();
