@@ -57,12 +57,7 @@ void S2sConnection::write(std::string_view bytes) {
   pending_.append(bytes);
   // Written once the current handler returns: the replies completed in one
   // event-loop pass go out as one TLS record and one send(2).
-  if (pump_posted_) return;
-  pump_posted_ = true;
-  asio::post(io_, [self = shared_from_this(), this] {
-    pump_posted_ = false;
-    pump();
-  });
+  pump_later_.request(io_, [self = shared_from_this()] { self->pump(); });
 }
 
 void S2sConnection::write(const xml::Element& element) {

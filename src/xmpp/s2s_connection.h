@@ -22,6 +22,7 @@
 #include <string_view>
 #include <vector>
 
+#include "net/post_once.h"
 #include "net/tls_socket.h"
 #include "xml/element.h"
 #include "xml/stream_parser.h"
@@ -112,7 +113,7 @@ class S2sConnection : public std::enable_shared_from_this<S2sConnection>,
   bool tls_ = false;
   bool reading_ = false;
   bool writing_ = false;
-  bool pump_posted_ = false;
+  net::PostOnce pump_later_;
   bool handshaking_ = false;
   bool in_feed_ = false;
   bool closing_ = false;

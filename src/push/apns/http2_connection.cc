@@ -394,12 +394,7 @@ void Http2Connection::submit(Http2Request request, Callback done) {
   if (!started_) start();
   pump();
   // The requests submitted in one event-loop pass share one write.
-  if (write_posted_) return;
-  write_posted_ = true;
-  asio::post(io_, [self = shared_from_this()] {
-    self->write_posted_ = false;
-    self->do_write();
-  });
+  write_later_.request(io_, [self = shared_from_this()] { self->do_write(); });
 }
 
 void Http2Connection::on_request_timeout(const std::shared_ptr<Pending>& p) {

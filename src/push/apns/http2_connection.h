@@ -36,7 +36,7 @@
 #include <utility>
 #include <vector>
 
-
+#include "net/post_once.h"
 
 namespace herald::push::apns {
 
@@ -168,7 +168,7 @@ class Http2Connection : public std::enable_shared_from_this<Http2Connection> {
   int32_t goaway_last_stream_id_ = 0;
   bool first_response_seen_ = false;
   bool writing_ = false;
-  bool write_posted_ = false;
+  net::PostOnce write_later_;
 
   std::deque<std::shared_ptr<Pending>> queue_;           // not yet given to nghttp2
   std::map<int32_t, std::shared_ptr<Pending>> streams_;  // by stream id
