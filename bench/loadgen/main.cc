@@ -21,6 +21,8 @@
 //
 // With --herald-pid it reads Herald's CPU time (/proc/PID/stat) and RSS
 // around the measurement. Prints one JSON line of figures on stdout.
+// With --gate it writes "warm" on stderr when the warm-up ends and waits for
+// a line on stdin before measuring, so a profiler can be reset in between.
 #include <unistd.h>
 
 #include <CLI/CLI.hpp>
@@ -120,6 +122,7 @@ struct Options {
   int herald_pid = 0;
   int sim_pid = 0;
   double connect_timeout_s = 60;
+  bool gate = false;
 };
 
 class Loadgen : public herald::xmpp::StanzaHandler {
@@ -266,6 +269,11 @@ class Loadgen : public herald::xmpp::StanzaHandler {
     phase_timer_->expires_after(std::chrono::microseconds(long(o_.warmup_s * 1e6)));
     phase_timer_->async_wait([this](std::error_code ec) {
       if (ec) return;
+      if (o_.gate) {  // blocks the loop: nothing is sent until the profiler is reset
+        std::cerr << "warm" << std::endl;
+        std::string line;
+        std::getline(std::cin, line);
+      }
       measuring_ = true;
       measure_start_ = Clock::now();
       herald_before_ = sample_process(o_.herald_pid);
@@ -446,6 +454,7 @@ int main(int argc, char** argv) {
   cli.add_option("--hot-tokens", o.hot_tokens, "how many hot tokens");
   cli.add_option("--dead-fraction", o.dead_fraction, "share of publishes to --dead-token");
   cli.add_option("--dead-token", o.dead_tokens, "a token the simulator answers 410 (repeat)");
+  cli.add_flag("--gate", o.gate, "say 'warm' on stderr, then wait for a line on stdin to measure");
   cli.add_option("--herald-pid", o.herald_pid, "read Herald's CPU time and RSS from /proc");
   cli.add_option("--sim-pid", o.sim_pid, "read the simulator's CPU time from /proc");
   cli.add_option("--connect-timeout", o.connect_timeout_s, "seconds for all streams to come up");
