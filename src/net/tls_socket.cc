@@ -84,13 +84,15 @@ void TlsSocket::write_from(asio::const_buffer bytes, std::size_t done_bytes, IoH
 }
 
 void TlsSocket::step(std::function<int()> attempt,
-                     std::function<void(const asio::error_code&)> finish) {
+                     std::function<void(const asio::error_code&)> finish, bool in_handler) {
   // SSL_get_error needs an empty error queue; clearing one that is already
   // empty costs ~800 instructions, several times per push.
   if (ERR_peek_error() != 0) ERR_clear_error();
   errno = 0;
   int rc = attempt();
   if (rc == 1) {
+    // Only a first attempt runs inside the caller's initiating call.
+    if (in_handler) return finish({});
     asio::post(io_, [finish = std::move(finish)] { finish({}); });
     return;
   }
@@ -101,11 +103,13 @@ void TlsSocket::step(std::function<int()> attempt,
     socket_.async_wait(wait, [this, attempt = std::move(attempt), finish = std::move(finish)](
                                  const asio::error_code& ec) mutable {
       if (ec) return finish(ec);  // closed meanwhile: `this` may be gone after finish
-      step(std::move(attempt), std::move(finish));
+      step(std::move(attempt), std::move(finish), /*in_handler=*/true);
     });
     return;
   }
-  asio::post(io_, [finish = std::move(finish), ec = error_of(error)] { finish(ec); });
+  asio::error_code ec = error_of(error);
+  if (in_handler) return finish(ec);
+  asio::post(io_, [finish = std::move(finish), ec] { finish(ec); });
 }
 
 }  // namespace herald::net

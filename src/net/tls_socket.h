@@ -50,7 +50,10 @@ class TlsSocket {
  private:
   // One step of an operation: runs `attempt` (an SSL_* call) and either
   // completes or waits for the socket as OpenSSL asks, then tries again.
-  void step(std::function<int()> attempt, std::function<void(const asio::error_code&)> finish);
+  // `finish` is posted from the initiating call, and called directly once
+  // the step already runs in a handler (after a wait).
+  void step(std::function<int()> attempt, std::function<void(const asio::error_code&)> finish,
+            bool in_handler = false);
   void write_from(asio::const_buffer bytes, std::size_t done_bytes, IoHandler done);
 
   asio::io_context& io_;

@@ -390,10 +390,12 @@ void AppServer::send_held(const std::string& token) {
     limiter_.release(token, std::chrono::steady_clock::now());
 
   // The push sent at the window's start may have shown the token dead.
-  if (tombstones_.is_dead(token, std::chrono::system_clock::now())) {
+  // Hashed once, as in handle_publish: tombstone key and log fingerprint.
+  std::string token_hash = sha256(token);
+  if (tombstones_.is_dead_hashed(token_hash, std::chrono::system_clock::now())) {
     ++counters_.tombstoned;
     log::info("held push from {} module {} outcome tombstoned token {}", held->from_domain,
-              held->module_name, log::Fingerprint{token});
+              held->module_name, log::TokenHash{token_hash});
     return;
   }
   auto mod = modules_.find(held->module_name);
@@ -402,14 +404,15 @@ void AppServer::send_held(const std::string& token) {
   std::weak_ptr<AppServer*> weak = self_;
   ++held_sending_;
   m->config.upstream->send(
-      PushJob{token, held->important}, [weak, m, token, from_domain = held->from_domain,
-                                        v1_node = held->v1_node](UpstreamResult result) {
+      PushJob{token, held->important},
+      [weak, m, token, token_hash = std::move(token_hash), from_domain = held->from_domain,
+       v1_node = held->v1_node](UpstreamResult result) {
         auto locked = weak.lock();
         if (!locked) return;
         --(*locked)->held_sending_;
         ReplyPlan plan = (*locked)->apply_outcome(*m, token, result, v1_node);
         log::info("held push from {} module {} outcome {} token {}", from_domain, m->config.name,
-                  outcome_name(plan, result.status), log::Fingerprint{token});
+                  outcome_name(plan, result.status), log::TokenHash{token_hash});
       });
 }
 
