@@ -106,7 +106,7 @@ class Bench:
     def start_herald(self, name, routes=None, log_level=None, prefix=(), wait=30):
         ip = harness.free_loopback_ip()
         config, d = self.herald_config(name, ip, routes or {}, log_level or self.a.log_level)
-        proc = self.procs.start(list(prefix) + [self.a.herald_bin or self.bin("src/app/herald"), "--config", config],
+        proc = self.procs.start(list(prefix) + [self.a.herald_bin or self.bin("src/apps/herald/herald"), "--config", config],
                                 os.path.join(d, "herald.out"))
         harness.wait_tcp(ip, 5269, wait, proc, "herald")
         return proc, ip
@@ -256,7 +256,7 @@ class Bench:
             ip = harness.free_loopback_ip()
             config, d = self.herald_config("startup%d" % i, ip, {}, "warn")
             t0 = time.monotonic()
-            proc = self.procs.start([self.a.herald_bin or self.bin("src/app/herald"), "--config", config], os.path.join(d, "herald.out"))
+            proc = self.procs.start([self.a.herald_bin or self.bin("src/apps/herald/herald"), "--config", config], os.path.join(d, "herald.out"))
             while True:
                 if proc.poll() is not None:
                     raise RuntimeError("herald exited at start-up")
@@ -364,7 +364,7 @@ def main():
     p.add_argument("--e2e-rate", type=int, default=50, help="e2e_instructions: publishes/s offered")
     p.add_argument("--log-level", default="info")
     p.add_argument("--idle-counts", default="1000,10000", help="idle: connection counts to measure")
-    p.add_argument("--herald-bin", help="herald binary (default: BUILD/src/app/herald)")
+    p.add_argument("--herald-bin", help="herald binary (default: BUILD/src/apps/herald/herald)")
     p.add_argument("--loadgen-bin", help="herald-loadgen binary (default: BUILD/bench/herald-loadgen)")
     p.add_argument("--sim-bin", help="apns-sim binary (default: BUILD/tools/apns-sim/apns-sim)")
     args = p.parse_args()

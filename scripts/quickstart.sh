@@ -81,7 +81,7 @@ key_file = "pki/AuthKey_DEMOKEY001.p8"
 TOML
 
 echo "== starting Herald (push.localhost on 127.0.0.1:15269, upstream: apns-sim on 127.0.0.1:$APNS_PORT)"
-build/src/app/herald --config "$STATE/herald.toml" 2> >(sed 's/^/   herald | /' >&2) &
+build/src/apps/herald/herald --config "$STATE/herald.toml" 2> >(sed 's/^/   herald | /' >&2) &
 pids+=($!)
 for _ in $(seq 100); do (exec 3<>/dev/tcp/127.0.0.1/15269) 2>/dev/null && break; sleep 0.05; done
 

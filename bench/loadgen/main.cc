@@ -39,7 +39,7 @@
 
 #include "base/log.h"
 #include "xml/stream_parser.h"
-#include "xmpp/s2s_service.h"
+#include "xmpp/s2s/s2s_service.h"
 
 namespace {
 

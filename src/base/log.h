@@ -8,7 +8,7 @@
 //    log::Body) whose formatting depends on the level of the line being
 //    written: at debug a token or JID is shown in full, at info and above a
 //    token becomes its fingerprint and a JID its domain. Secrets and bodies
-//    are never shown at any level (PRIVACY.md items 2 and 6).
+//    are never shown at any level (docs/privacy.md promises 2 and 6).
 //  - a last-resort scrub of every info+ line: anything shaped like a JID
 //    (x@domain) loses its localpart, and any long token-like run (48+
 //    characters of [0-9A-Za-z_:-]) is replaced by its fingerprint, so a raw

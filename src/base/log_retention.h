@@ -1,4 +1,4 @@
-// Retention of Herald's own log files (PRIVACY.md item 5): deletes rotated
+// Retention of Herald's own log files (docs/privacy.md promise 5): deletes rotated
 // log files whose newest line (their modification time) is older than the
 // cutoff. Only files named like the active file's rotations are touched
 // (`<stem>.<anything><ext>` in the same directory); the active file itself

@@ -18,7 +18,7 @@ struct Request {
   std::map<std::string, std::string> headers;  // lowercase names
   std::string body;
   bool keep_alive = true;
-  // The peer's address, for per-client limits only. Never log it (PRIVACY.md
+  // The peer's address, for per-client limits only. Never log it (docs/privacy.md
   // item 8); it is not part of the parsed message.
   std::string remote_address;
 

@@ -12,7 +12,7 @@
 //   - a request not complete within read_timeout -> 408 (an idle keep-alive
 //     connection is closed silently instead)
 //   - more than max_connections open            -> 503 to the first request
-// The server never logs a client address (PRIVACY.md item 8); the address is
+// The server never logs a client address (docs/privacy.md promise 8); the address is
 // handed to handlers in Request::remote_address for per-client limits only.
 #pragma once
 

@@ -4,7 +4,7 @@
 // Receives the stanzas the transport delivers for the domain and answers
 // every IQ get/set exactly once: disco#info and XEP-0199 ping on the domain,
 // the v1 ad-hoc commands (push/v1/adhoc.h), and pubsub publishes, which it
-// checks in this order (PROTOCOL.md):
+// checks in this order (docs/protocol.md):
 //   parse → v1 (secret without pushModule: the node's registration gives
 //   module and token; unknown node or wrong secret → cancel, store failure →
 //   wait; without v1 every such node is unknown) → known module → token

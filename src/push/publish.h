@@ -1,6 +1,6 @@
 // Parses a XEP-0357 publish IQ into the few facts Herald acts on.
 //
-// Loose, because real servers differ (PROTOCOL.md "What arrives"): the
+// Loose, because real servers differ (docs/protocol.md "What arrives"): the
 // summary form may sit inside <notification> or, from old prosody-modules,
 // beside it inside <item>; forms may be type 'form' or 'submit';
 // publish-options may be missing. Privacy: the summary's body and sender are

@@ -1,4 +1,4 @@
-// Per-token push rate limit with coalescing (PROTOCOL.md "What to answer").
+// Per-token push rate limit with coalescing (docs/protocol.md "What to answer").
 //
 // Within one window per token: the first push goes out at once (send_now);
 // the next is held to the window's end (hold, exactly one per token); any

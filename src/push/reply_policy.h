@@ -1,5 +1,5 @@
 // How an upstream outcome becomes the IQ answer to the publishing server,
-// and whether the token is buried (PROTOCOL.md "What to answer"). `cancel`
+// and whether the token is buried (docs/protocol.md "What to answer"). `cancel`
 // makes ejabberd delete the registration at once, so it is only for tokens
 // that are certainly dead; everything transient is `wait`.
 #pragma once

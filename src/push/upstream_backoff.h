@@ -1,4 +1,4 @@
-// Backing off when an upstream says "not now", as PROTOCOL.md asks for 429
+// Backing off when an upstream says "not now", as docs/protocol.md asks for 429
 // and 5xx. A 429 (TooManyRequests, or FCM QUOTA_EXCEEDED) is about one
 // device token: further pushes to it are answered `wait` at once, without
 // calling Apple or Google, until the token's pause ends. Consecutive 5xx

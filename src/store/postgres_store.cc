@@ -18,7 +18,7 @@ const char* const kMigrations[] = {
     "CREATE TABLE tombstones ("
     "  token_hash BYTEA PRIMARY KEY,"
     "  until BIGINT NOT NULL)",  // unix seconds
-    // 2: v1 registrations, exactly the fields PRIVACY.md item 3 allows.
+    // 2: v1 registrations, exactly the fields docs/privacy.md promise 3 allows.
     "CREATE TABLE registrations ("
     "  node TEXT PRIMARY KEY,"
     "  secret_hash BYTEA NOT NULL,"
@@ -186,7 +186,7 @@ int PostgresStore::schema_version() {
 
 void PostgresStore::mark_down(const char* what) {
   if (up_) {
-    // libpq's message names the server's address: debug only (PRIVACY.md).
+    // libpq's message names the server's address: debug only (docs/privacy.md).
     log::warn("store: PostgreSQL unreachable ({}); serving from memory, retrying every {} ms", what,
               std::chrono::duration_cast<std::chrono::milliseconds>(options_.retry_interval).count());
     log::debug("store: PostgreSQL: {}", connection_error(conn_));

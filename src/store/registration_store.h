@@ -1,11 +1,11 @@
-// Durable storage for v1 registrations (PROTOCOL.md "v1 registration"): an
+// Durable storage for v1 registrations (docs/protocol.md "v1 registration"): an
 // app registered its device token with Herald and received a node and a
 // secret, which the user's server later presents in publishes.
 //
 // Changes after publication (keep this list; the PostgreSQL store follows it):
 //   (none yet)
 //
-// What is stored per registration is exactly what PRIVACY.md item 3 allows:
+// What is stored per registration is exactly what docs/privacy.md promise 3 allows:
 // node, SHA-256 of the secret, push module, device token, registered and
 // renewed times, last successful push and last push error (times only, no
 // error text). Nothing else: no JID, no IP, no plaintext secret.

@@ -16,7 +16,7 @@ const char* const kMigrations[] = {
     "  token_hash BLOB PRIMARY KEY NOT NULL,"
     "  until INTEGER NOT NULL"  // unix seconds
     ") WITHOUT ROWID",
-    // 2: v1 registrations, exactly the fields PRIVACY.md item 3 allows
+    // 2: v1 registrations, exactly the fields docs/privacy.md promise 3 allows
     // (registration_store.h); times in unix seconds.
     "CREATE TABLE registrations ("
     "  node TEXT PRIMARY KEY NOT NULL,"

@@ -1,7 +1,7 @@
 // Durable storage for tombstones: device tokens an upstream (APNs, FCM)
 // reported dead, so Herald stops sending to them across restarts. Only the
 // SHA-256 of the token and the time until which it counts as dead are kept
-// (PRIVACY.md item 3); never the token itself.
+// (docs/privacy.md promise 3); never the token itself.
 //
 // Implementations are used from one thread. Failures are logged by the
 // implementation and reported as false; the in-memory set stays authoritative

@@ -24,7 +24,7 @@ TurnCredentials make_credentials(std::string_view shared_secret, int64_t expires
 std::string hmac_sha1(std::string_view key, std::string_view data);
 std::string hmac_sha512(std::string_view key, std::string_view data);
 
-// What the app must send for a challenge (PROTOCOL.md "TURN fallback
+// What the app must send for a challenge (docs/protocol.md "TURN fallback
 // credential API"): HMAC-SHA512(key = app secret, data = valid_until as an
 // 8-byte little-endian unsigned integer || the challenge's UTF-8 bytes), raw.
 std::string challenge_response(std::string_view app_secret, uint64_t valid_until,

@@ -1,7 +1,7 @@
 // Per-client request limit for the credential API: at most `max_requests`
 // per fixed window of `window` per client address.
 //
-// Privacy (PRIVACY.md "TURN fallback"): the address itself is never kept.
+// Privacy (docs/privacy.md "TURN fallback"): the address itself is never kept.
 // Entries are keyed by HMAC-SHA256(random per-process key, address),
 // truncated to 16 bytes, and an entry is dropped as soon as its window has
 // passed, so the hash lives in memory for the window only. At most

@@ -1,4 +1,4 @@
-// The TURN fallback credential API (PROTOCOL.md "TURN fallback credential
+// The TURN fallback credential API (docs/protocol.md "TURN fallback credential
 // API"), served over http::Server:
 //
 //   GET  /api/v1/challenge/new      -> 200 {"challenge": "...", "validUntil": N}
@@ -18,7 +18,7 @@
 // The response is checked in constant time. Credentials are signed with the
 // first of the shared secrets (the newest, during a rollover); coturn accepts
 // any secret it lists. Nothing is logged above debug: the API learns the
-// time of a call setup and writes it nowhere (PRIVACY.md "TURN fallback").
+// time of a call setup and writes it nowhere (docs/privacy.md "TURN fallback").
 #pragma once
 
 #include <chrono>

@@ -4,8 +4,8 @@
 
 #include "base/encoding.h"
 #include "base/log.h"
-#include "xmpp/s2s_connection.h"
-#include "xmpp/s2s_stream.h"
+#include "xmpp/stream_connection.h"
+#include "xmpp/s2s/s2s_stream.h"
 
 namespace herald::xmpp {
 namespace {
@@ -33,11 +33,11 @@ std::string handshake_digest(const std::string& stream_id, const std::string& se
 }  // namespace
 
 // One connection attempt.
-class ComponentStream : public S2sConnection {
+class ComponentStream : public StreamConnection {
  public:
   ComponentStream(asio::io_context& io, asio::ssl::context& tls, const ComponentConfig& config,
                   std::weak_ptr<ComponentLink> link)
-      : S2sConnection(io, tls, config.limits, std::chrono::hours(24)),
+      : StreamConnection(io, tls, config.limits, std::chrono::hours(24)),
         config_(config),
         link_(std::move(link)) {
     set_max_pending_stanzas(config.max_queued_stanzas);

@@ -493,7 +493,7 @@ def free_tcp_port(ip):
 
 
 class Ejabberd:
-    """ejabberd 23.01 (mod_push) on its own address, per PEERS.md: no epmd (ERL_DIST_PORT on a free
+    """ejabberd 23.01 (mod_push) on its own address, per docs/testing.md: no epmd (ERL_DIST_PORT on a free
     port), runs as the calling user, and resolves names through its own hosts file bind-mounted on
     /etc/hosts in a private mount namespace (needs root; ejabberd's s2s ignores an inetrc)."""
 

@@ -1,4 +1,4 @@
-"""Privacy audit (PRIVACY.md items 1, 2, 5, 6, 9) and log retention (item 5).
+"""Privacy audit (docs/privacy.md promises 1, 2, 5, 6, 9) and log retention (item 5).
 
   privacy_audit_test.py audit HERALD APNS_SIM
       Real Prosody configured to send everything it can (bodies and senders
@@ -149,7 +149,7 @@ async def scenario_unknown_module(ctx):
 
 
 async def scenario_v1_adhoc(ctx):
-    # v1 (PRIVACY.md item 3): registered over ad-hoc commands from the app's
+    # v1 (docs/privacy.md promise 3): registered over ad-hoc commands from the app's
     # full JID; Herald stores token, module, node and a hash of the secret.
     import uuid
     import v1_adhoc_test as v1

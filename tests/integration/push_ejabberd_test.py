@@ -143,7 +143,7 @@ def main():
                                           "key_file": sim.p8}],
                                 # the second message is coalesced to the end of this per-token window
                                 extra="rate_limit_window = 2")
-        # Everything ejabberd can send (PRIVACY.md's audit): message bodies and senders.
+        # Everything ejabberd can send (docs/privacy.md's audit): message bodies and senders.
         ejabberd = harness.Ejabberd(procs, td.sub("ejabberd"), "ejab.test", ejab_ip, pki,
                                     hosts={"push.test": herald_ip},
                                     mod_push="{include_body: true, include_sender: true}")

@@ -1,10 +1,10 @@
 """TURN fallback end to end: Herald's credential API in front of real coturn.
 
-An app's side of PROTOCOL.md "TURN fallback credential API" is played here in
+An app's side of docs/protocol.md "TURN fallback credential API" is played here in
 Python (hmac/hashlib, independent of Herald's code): get a challenge over
 HTTPS, answer it with the app secret, receive TURN REST credentials, then let
 coturn's own client allocate relays with them (judged by coturn's
-"ALLOCATE processed, success" line, see PEERS.md). Also: credentials issued
+"ALLOCATE processed, success" line, see docs/testing.md). Also: credentials issued
 with a 1-second lifetime fail once expired, a wrong password fails, a reused
 challenge and a bad answer are refused, and no client address reaches
 Herald's logs.

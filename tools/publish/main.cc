@@ -13,7 +13,7 @@
 #include "base/host_port.h"
 #include "base/log.h"
 #include "xml/serializer.h"
-#include "xmpp/s2s_service.h"
+#include "xmpp/s2s/s2s_service.h"
 
 namespace {
 

@@ -2,8 +2,8 @@
 //
 // Contract: build_apns_request() turns a PushJob into the method, path,
 // headers and body of POST /3/device/<token>. The payload is a fixed wake-up
-// text from the settings, never message content (PRIVACY.md); the app's
-// notification extension replaces it. Push types follow PROTOCOL.md: `alert`
+// text from the settings, never message content (docs/privacy.md); the app's
+// notification extension replaces it. Push types follow docs/protocol.md: `alert`
 // (priority 10, mutable-content), `voip` (topic + ".voip", priority 10) and
 // `background` (priority 5, content-available, no alert) — but a module set
 // to background still sends an important job (non-empty body, Tigase

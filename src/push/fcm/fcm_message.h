@@ -4,7 +4,7 @@
 // Contract: pure functions, no I/O. fcm_message_body() is a data-only message
 // with Android priority "high" (so the app is woken even in Doze) whose data
 // holds only fixed wake-up keys: never message content, a JID or anything
-// from the publish (PRIVACY.md). The app fetches its messages itself.
+// from the publish (docs/privacy.md). The app fetches its messages itself.
 // Tokens are opaque to Herald: plausible_fcm_token() only rejects what FCM can
 // never accept (empty, longer than 4096 bytes, spaces or non-printable bytes);
 // FCM tokens are not hex.

@@ -1,5 +1,5 @@
 // The v1 ad-hoc commands (XEP-0050) on the push domain, compatible with the
-// older app server's clients (PROTOCOL.md "v1 registration"):
+// older app server's clients (docs/protocol.md "v1 registration"):
 //   v1-register-push    form: type, node, token  -> result form: jid, node, secret
 //   v1-unregister-push  form: type, node, and token or secret
 //   v1-export-data      form: node, secret -> result form: everything stored

@@ -6,7 +6,7 @@
 //        form-encoded type, node, and token or secret -> 200 "OK"
 // Errors are text/plain "ERROR\n<reason>": 400 malformed, 404 unknown node,
 // 403 wrong token/secret, 503 store failure. Nothing is logged beyond what
-// Registrar logs (no addresses, PRIVACY.md item 8).
+// Registrar logs (no addresses, docs/privacy.md promise 8).
 #pragma once
 
 #include <map>

@@ -1,4 +1,4 @@
-// v1 registration secrets (PRIVACY.md item 6): 256 bits from OpenSSL's
+// v1 registration secrets (docs/privacy.md promise 6): 256 bits from OpenSSL's
 // CSPRNG, handed to the registrant once, stored only as SHA-256 (a fast hash
 // is enough: the input is uniformly random, nothing to brute-force), compared
 // in constant time. Callers never log a secret.

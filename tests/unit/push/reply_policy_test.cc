@@ -16,7 +16,7 @@ struct Row {
   bool bury;
 };
 
-// PROTOCOL.md "What to answer", as a table.
+// docs/protocol.md "What to answer", as a table.
 const Row kTable[] = {
     {UpstreamStatus::delivered, false, true, ErrorType::wait, "", false},
     {UpstreamStatus::delivered, true, true, ErrorType::wait, "", false},

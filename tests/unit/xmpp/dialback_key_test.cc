@@ -1,6 +1,6 @@
 #include <gtest/gtest.h>
 
-#include "xmpp/dialback.h"
+#include "xmpp/s2s/dialback.h"
 
 namespace herald::xmpp {
 namespace {

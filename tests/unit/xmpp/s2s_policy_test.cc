@@ -1,4 +1,4 @@
-#include "xmpp/s2s_policy.h"
+#include "xmpp/s2s/s2s_policy.h"
 
 #include <gtest/gtest.h>
 

@@ -1,8 +1,8 @@
-#include "xmpp/s2s_route.h"
+#include "xmpp/s2s/s2s_route.h"
 
 #include <gtest/gtest.h>
 
-#include "xmpp/s2s_service.h"
+#include "xmpp/s2s/s2s_service.h"
 
 namespace herald::xmpp {
 namespace {

@@ -1,6 +1,6 @@
 // Two (or three) S2sService instances on one io_context, talking over
 // loopback with a throwaway PKI made by the openssl CLI in a temp dir.
-#include "xmpp/s2s_service.h"
+#include "xmpp/s2s/s2s_service.h"
 
 #include <gtest/gtest.h>
 #include <stdlib.h>

@@ -1,0 +1,164 @@
+// Asynchronous SQL over SQLite (the embedded default) or PostgreSQL
+// (several nodes), in one dialect, so that each store is written once.
+//
+// Why: no event loop may wait on a database. Each store call becomes a job,
+// a function that runs on one of the database's worker threads with a
+// Connection, and whose Result is posted back to the executor (event loop)
+// that asked. Stores are written as plain synchronous SQL inside the job.
+//
+// Dialect: placeholders are $1, $2, ... (both engines); DML that both accept
+// (INSERT ... ON CONFLICT ... DO UPDATE, RETURNING, CURRENT_TIMESTAMP is not
+// used: times are passed as integers). Values are NULL, 64-bit integers, text
+// or blobs (BLOB in SQLite, BYTEA in PostgreSQL). DDL may differ per engine:
+// a Migration holds one text per engine.
+//
+// Bounds, so a stalled engine costs a bounded wait, never a stuck loop:
+//  - queue_timeout: a job not started within it completes with `timeout`
+//    without running (nothing was done).
+//  - statement_timeout: each statement is abandoned after it on the worker
+//    (PostgreSQL: the client stops waiting and drops the connection, since a
+//    stopped server cannot cancel; SQLite: the progress handler interrupts
+//    it, busy_timeout bounds lock waits). The job then fails with `timeout`;
+//    for a write the outcome is unknown.
+//  - connect_timeout and TCP keep-alives (PostgreSQL): a dead server is
+//    noticed; reconnects are tried at most every retry_interval, and jobs in
+//    between fail fast with `unavailable`.
+// So a job completes within queue_timeout + its statements' timeouts.
+//
+// Ordering: jobs may run concurrently on different workers, in any order.
+// Jobs given the same non-empty `order_key` run one after another in the
+// order they were submitted (same worker).
+//
+// Thread-safety: run() may be called from any thread; `done` runs on the
+// given executor. A Connection is used only inside its job. Destroying the
+// Database waits for running jobs and completes queued ones with
+// `unavailable`. Connection strings and parameters are never logged (they may
+// hold passwords and user data); errors are logged with the engine's message
+// at debug only (it can name the server's address).
+#pragma once
+
+#include <asio/any_io_executor.hpp>
+#include <asio/post.hpp>
+#include <chrono>
+#include <cstdint>
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <variant>
+#include <vector>
+
+#include "base/status.h"
+
+namespace herald::store {
+
+enum class Engine { sqlite, postgres };
+
+struct Blob {
+  std::string bytes;
+  bool operator==(const Blob&) const = default;
+};
+struct Null {
+  bool operator==(const Null&) const = default;
+};
+using Value = std::variant<Null, int64_t, std::string, Blob>;
+
+struct Row {
+  std::vector<Value> values;
+  bool is_null(size_t i) const { return std::holds_alternative<Null>(values.at(i)); }
+  int64_t integer(size_t i) const;       // 0 for NULL
+  const std::string& text(size_t i) const;  // text or blob bytes; "" for NULL
+};
+
+struct Rows {
+  std::vector<Row> rows;
+  int64_t affected = 0;  // rows changed by INSERT/UPDATE/DELETE
+};
+
+class Connection {
+ public:
+  virtual ~Connection() = default;
+  virtual Engine engine() const = 0;
+  // One statement with $N parameters. Errors: `exists` for a unique or
+  // primary key violation, `timeout`, `unavailable` (connection lost),
+  // `internal` otherwise.
+  virtual Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
+  // BEGIN; work; COMMIT (ROLLBACK when work returns non-ok or throws nothing
+  // and fails). Not nested.
+  Status transaction(const std::function<Status()>& work);
+};
+
+// A numbered schema change, append-only. Each runs in its own transaction.
+struct Migration {
+  int version;
+  std::string sqlite;    // statements separated by ';'
+  std::string postgres;  // the same for PostgreSQL
+};
+
+struct DatabaseOptions {
+  Engine engine = Engine::sqlite;
+  // SQLite: a file path (":memory:" is refused: workers need one file).
+  // PostgreSQL: a libpq connection string or URI.
+  std::string target;
+  size_t workers = 2;
+  std::chrono::milliseconds queue_timeout{2000};
+  std::chrono::milliseconds statement_timeout{2000};
+  std::chrono::milliseconds connect_timeout{3000};
+  std::chrono::milliseconds retry_interval{5000};
+  // PostgreSQL TCP keep-alives (libpq keepalives_idle/interval/count).
+  std::chrono::seconds keepalive_idle{10};
+  std::chrono::seconds keepalive_interval{5};
+  int keepalive_count = 3;
+  // Identifies whose schema this is (one schema_version row per name), so
+  // several applications may share one PostgreSQL database.
+  std::string schema_name = "herald";
+};
+
+class Database {
+ public:
+  // Start-up: connects every worker and applies `migrations` (PostgreSQL:
+  // under an advisory lock, so nodes starting together never run one twice).
+  // A database with a newer schema than the build knows is refused. Throws
+  // std::runtime_error with a clear message (exceptions only at start-up).
+  static std::unique_ptr<Database> open(const DatabaseOptions& options,
+                                        const std::vector<Migration>& migrations);
+  virtual ~Database() = default;
+
+  virtual Engine engine() const = 0;
+  virtual int schema_version() const = 0;
+  // Whether the last job reached the engine (for readiness and metrics).
+  virtual bool healthy() const = 0;
+
+  // Runs `work` on a worker; `done` is posted to `executor` with its result
+  // (or with `timeout`/`unavailable` if it could not run in time).
+  template <typename T>
+  void run(asio::any_io_executor executor, std::function<Result<T>(Connection&)> work,
+           std::function<void(Result<T>)> done, std::string_view order_key = {});
+
+  // Start-up and command-line tools only (never on an event loop): runs the
+  // job and waits for it.
+  template <typename T>
+  Result<T> run_sync(std::function<Result<T>(Connection&)> work);
+
+ protected:
+  // `job` runs on a worker with a connection, or with nullptr and the status
+  // that kept it from running.
+  using Job = std::function<void(Connection*, const Status&)>;
+  virtual void submit(Job job, std::string_view order_key) = 0;
+};
+
+template <typename T>
+void Database::run(asio::any_io_executor executor, std::function<Result<T>(Connection&)> work,
+                   std::function<void(Result<T>)> done, std::string_view order_key) {
+  submit(
+      [executor, work = std::move(work), done = std::move(done)](Connection* c,
+                                                                  const Status& refused) mutable {
+        Result<T> result = c ? work(*c) : Result<T>(refused);
+        asio::post(executor, [done = std::move(done), result = std::move(result)]() mutable {
+          done(std::move(result));
+        });
+      },
+      order_key);
+}
+
+}  // namespace herald::store
