@@ -43,6 +43,7 @@
 #include <cstdint>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <variant>
@@ -79,19 +80,24 @@ class Connection {
  public:
   virtual ~Connection() = default;
   virtual Engine engine() const = 0;
+  // False once the connection broke (a timeout or a lost server): the
+  // worker then replaces it.
+  virtual bool usable() const { return true; }
   // One statement with $N parameters. Errors: `exists` for a unique or
   // primary key violation, `timeout`, `unavailable` (connection lost),
   // `internal` otherwise.
   virtual Result<Rows> query(std::string_view sql, const std::vector<Value>& params = {}) = 0;
-  // BEGIN; work; COMMIT (ROLLBACK when work returns non-ok or throws nothing
-  // and fails). Not nested.
+  // Several statements without parameters (migrations, DDL).
+  virtual Status script(std::string_view sql) = 0;
+  // BEGIN; work; COMMIT, or ROLLBACK when work (or COMMIT) fails. Not nested.
   Status transaction(const std::function<Status()>& work);
 };
 
-// A numbered schema change, append-only. Each runs in its own transaction.
+// A numbered schema change, append-only; versions count up from 1. Each runs
+// in its own transaction, with the version bump.
 struct Migration {
   int version;
-  std::string sqlite;    // statements separated by ';'
+  std::string sqlite;    // one or more statements
   std::string postgres;  // the same for PostgreSQL
 };
 
@@ -109,9 +115,9 @@ struct DatabaseOptions {
   std::chrono::seconds keepalive_idle{10};
   std::chrono::seconds keepalive_interval{5};
   int keepalive_count = 3;
-  // Identifies whose schema this is (one schema_version row per name), so
-  // several applications may share one PostgreSQL database.
-  std::string schema_name = "herald";
+  // The table holding the schema version (one row, column `version`): each
+  // application has its own, so two may share one PostgreSQL database.
+  std::string version_table = "schema_version";
 };
 
 class Database {
@@ -135,30 +141,52 @@ class Database {
   void run(asio::any_io_executor executor, std::function<Result<T>(Connection&)> work,
            std::function<void(Result<T>)> done, std::string_view order_key = {});
 
+  // For work whose only answer is success or failure.
+  void run(asio::any_io_executor executor, std::function<Status(Connection&)> work,
+           std::function<void(Status)> done, std::string_view order_key = {});
+
   // Start-up and command-line tools only (never on an event loop): runs the
-  // job and waits for it.
+  // job on a worker and waits for it.
   template <typename T>
   Result<T> run_sync(std::function<Result<T>(Connection&)> work);
+  Status run_sync(std::function<Status(Connection&)> work);
 
  protected:
   // `job` runs on a worker with a connection, or with nullptr and the status
-  // that kept it from running.
-  using Job = std::function<void(Connection*, const Status&)>;
+  // that kept it from running; it returns its completion, which the worker
+  // calls once it has noted the connection's health.
+  using Completion = std::function<void()>;
+  using Job = std::function<Completion(Connection*, const Status&)>;
   virtual void submit(Job job, std::string_view order_key) = 0;
+
+ private:
+  // Submits `work` and blocks the calling thread until it has run.
+  void wait_for(std::function<void(Connection*, const Status&)> work);
 };
 
 template <typename T>
 void Database::run(asio::any_io_executor executor, std::function<Result<T>(Connection&)> work,
                    std::function<void(Result<T>)> done, std::string_view order_key) {
   submit(
-      [executor, work = std::move(work), done = std::move(done)](Connection* c,
-                                                                  const Status& refused) mutable {
+      [executor, work = std::move(work), done = std::move(done)](
+          Connection* c, const Status& refused) mutable -> Completion {
         Result<T> result = c ? work(*c) : Result<T>(refused);
-        asio::post(executor, [done = std::move(done), result = std::move(result)]() mutable {
-          done(std::move(result));
-        });
+        return [executor, done = std::move(done), result = std::move(result)]() mutable {
+          asio::post(executor, [done = std::move(done), result = std::move(result)]() mutable {
+            done(std::move(result));
+          });
+        };
       },
       order_key);
+}
+
+template <typename T>
+Result<T> Database::run_sync(std::function<Result<T>(Connection&)> work) {
+  std::optional<Result<T>> out;
+  wait_for([&](Connection* c, const Status& refused) {
+    out.emplace(c ? work(*c) : Result<T>(refused));
+  });
+  return std::move(*out);
 }
 
 }  // namespace herald::store

@@ -8,6 +8,10 @@
 
 #include <cstdlib>
 #include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <vector>
+#include <csignal>
 #include <random>
 
 namespace herald::store::testing {
@@ -38,6 +42,46 @@ std::string random_loopback() {
 }
 
 }  // namespace
+
+int PostgresTestServer::pid() const {
+  if (!running_) return 0;
+  std::ifstream in(dir_ + "/data/postmaster.pid");
+  int pid = 0;
+  in >> pid;
+  return pid;
+}
+
+namespace {
+
+// The postmaster and its children (backends, background workers).
+std::vector<int> process_tree(int root) {
+  std::vector<int> out{root};
+  for (const auto& entry : std::filesystem::directory_iterator("/proc")) {
+    std::string name = entry.path().filename();
+    if (name.find_first_not_of("0123456789") != std::string::npos) continue;
+    std::ifstream stat(entry.path() / "stat");
+    std::string line;
+    std::getline(stat, line);
+    auto close = line.rfind(')');
+    if (close == std::string::npos) continue;
+    std::istringstream rest(line.substr(close + 2));
+    char state;
+    int ppid = 0;
+    rest >> state >> ppid;
+    if (ppid == root) out.push_back(std::stoi(name));
+  }
+  return out;
+}
+
+}  // namespace
+
+void PostgresTestServer::freeze() {
+  if (int p = pid()) for (int q : process_tree(p)) ::kill(q, SIGSTOP);
+}
+
+void PostgresTestServer::thaw() {
+  if (int p = pid()) for (int q : process_tree(p)) ::kill(q, SIGCONT);
+}
 
 bool PostgresTestServer::required() {
   const char* v = std::getenv("HERALD_REQUIRE_POSTGRES");

@@ -26,6 +26,13 @@ class PostgresTestServer {
   // Fast shutdown and start again on the same data and address.
   bool stop();
   bool start();
+  // The postmaster's process id (from postmaster.pid), 0 if not running:
+  // tests stop it with SIGSTOP to play a stalled server.
+  int pid() const;
+  // SIGSTOP (freeze) or SIGCONT (thaw) to the postmaster and every backend:
+  // a server that accepts TCP but answers nothing.
+  void freeze();
+  void thaw();
 
   static bool required();
 
