@@ -15,15 +15,16 @@
 // Bounds, so a stalled engine costs a bounded wait, never a stuck loop:
 //  - queue_timeout: a job not started within it completes with `timeout`
 //    without running (nothing was done).
-//  - statement_timeout: each statement is abandoned after it on the worker
-//    (PostgreSQL: the client stops waiting and drops the connection, since a
-//    stopped server cannot cancel; SQLite: the progress handler interrupts
-//    it, busy_timeout bounds lock waits). The job then fails with `timeout`;
-//    for a write the outcome is unknown.
+//  - statement_timeout: each statement is abandoned after it (PostgreSQL:
+//    the server cancels it; a server that answers nothing at all is given a
+//    quarter more, at least 250 ms, then the client drops the connection;
+//    SQLite: the progress handler interrupts it, busy_timeout bounds lock
+//    waits). The job then fails with `timeout`; for a write the outcome is
+//    unknown.
 //  - connect_timeout and TCP keep-alives (PostgreSQL): a dead server is
 //    noticed; reconnects are tried at most every retry_interval, and jobs in
 //    between fail fast with `unavailable`.
-// So a job completes within queue_timeout + its statements' timeouts.
+// So a job completes within queue_timeout + its statements' bounds.
 //
 // Ordering: jobs may run concurrently on different workers, in any order.
 // Jobs given the same non-empty `order_key` run one after another in the

@@ -14,6 +14,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
+// The server cancels a slow statement at the statement timeout and the
+// connection stays usable; the client stops waiting a little later, only
+// for a server that no longer answers at all (the connection is dropped).
+std::chrono::milliseconds client_deadline(std::chrono::milliseconds statement_timeout) {
+  return statement_timeout + std::max(std::chrono::milliseconds(250), statement_timeout / 4);
+}
+
 // PostgreSQL type OIDs of the values we send and read.
 constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25;
 
@@ -119,15 +126,13 @@ Status PostgresConnection::flush_and_wait(Clock::time_point deadline) {
     if (rc < 0) return lost("a write");
     if (!wait_socket(fd, true, deadline)) {
       broken_ = true;
-      return Timeout("PostgreSQL took over " + std::to_string(options_.statement_timeout.count()) +
-                     " ms to take a statement");
+      return Timeout("PostgreSQL did not take a statement in time");
     }
   }
   while (PQisBusy(conn_)) {
     if (!wait_socket(fd, false, deadline)) {
       broken_ = true;  // a late answer would confuse the next statement
-      return Timeout("PostgreSQL took over " + std::to_string(options_.statement_timeout.count()) +
-                     " ms to answer");
+      return Timeout("PostgreSQL stopped answering");
     }
     if (!PQconsumeInput(conn_)) return lost("a read");
   }
@@ -204,7 +209,7 @@ Result<Rows> PostgresConnection::query(std::string_view sql, const std::vector<V
       lengths[i] = int(bytes.size());
     }
   }
-  auto deadline = Clock::now() + options_.statement_timeout;
+  auto deadline = Clock::now() + client_deadline(options_.statement_timeout);
   if (!PQsendQueryParams(conn_, text.c_str(), int(n), types.data(), values.data(), lengths.data(),
                          formats.data(), 1))
     return lost("sending a statement");
@@ -220,7 +225,7 @@ Result<Rows> PostgresConnection::query(std::string_view sql, const std::vector<V
 Status PostgresConnection::script(std::string_view sql) {
   if (!usable()) return Unavailable("PostgreSQL connection is down");
   std::string text(sql);
-  auto deadline = Clock::now() + options_.statement_timeout;
+  auto deadline = Clock::now() + client_deadline(options_.statement_timeout);
   if (!PQsendQuery(conn_, text.c_str())) return lost("sending a script");
   if (Status s = flush_and_wait(deadline); !s.ok()) return s;
   Status s = collect(conn_, nullptr);

@@ -1,8 +1,9 @@
 // One PostgreSQL connection for a store::Database worker (database.h), on
 // libpq's asynchronous API so that every wait has a deadline the client
-// enforces itself: a server that stops answering (stopped, partitioned)
-// cannot cancel a statement, so at the statement timeout the connection is
-// dropped and the statement fails with `timeout`. Connecting is bounded the
+// enforces itself. The server cancels a statement at the statement timeout
+// (the connection stays usable); a server that stops answering (stopped,
+// partitioned) cannot, so a little later (a quarter more, at least 250 ms)
+// the client drops the connection and the statement fails with `timeout`. Connecting is bounded the
 // same way, and TCP keep-alives notice a dead peer between statements.
 // Parameters go and results come in binary (int8 as 8 bytes, bytea raw).
 #pragma once
