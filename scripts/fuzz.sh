@@ -14,7 +14,7 @@ SECONDS_PER_TARGET=${FUZZ_SECONDS:-20}
 ARTIFACTS=${FUZZ_ARTIFACTS:-$BUILD_DIR/artifacts}
 JOBS=${JOBS:-$(nproc)}
 ALL_TARGETS=(xml_stream_fuzz publish_fuzz jid_fuzz http_request_fuzz turn_json_fuzz
-             apns_response_fuzz)
+             apns_response_fuzz sasl_fuzz)
 if [ $# -gt 0 ]; then TARGETS=("$@"); else TARGETS=("${ALL_TARGETS[@]}"); fi
 
 bash scripts/install-deps.sh  # clang and libFuzzer's runtime among the rest
@@ -42,6 +42,7 @@ for t in "${TARGETS[@]}"; do
     turn_json_fuzz|apns_response_fuzz) dict=json ;;
     http_request_fuzz) dict=http ;;
     jid_fuzz) dict=jid ;;
+    sasl_fuzz) dict=sasl ;;
   esac
   rc=0
   "$BUILD_DIR/tests/fuzz/$t" "$corpus" -max_total_time="$SECONDS_PER_TARGET" -timeout=5 \
