@@ -24,7 +24,7 @@ set(HERALD_SERVER_DOC share/doc/herald)
 set(HERALD_TOOLS_DOC share/doc/herald-tools)
 
 install(TARGETS herald RUNTIME DESTINATION ${CMAKE_INSTALL_BINDIR} COMPONENT server)
-install(FILES README.md docs/operations.md docs/configuration.md docs/privacy.md
+install(FILES README.md docs/operations.md docs/configuration.md docs/privacy.md docs/protocol.md
               docs/turn.md docs/herald.example.toml packaging/copyright ${HERALD_DEB_CHANGELOG}
         DESTINATION ${HERALD_SERVER_DOC} COMPONENT server)
 install(DIRECTORY packaging/examples/ DESTINATION ${HERALD_SERVER_DOC}/examples COMPONENT server)

@@ -47,7 +47,7 @@ def check_packages(server, tools):
     got = contents(server)
     for path in ("./usr/bin/herald", "./lib/systemd/system/herald.service", "./etc/herald/herald.toml",
                  "./usr/lib/sysusers.d/herald.conf", "./usr/share/doc/herald/operations.md",
-                 "./usr/share/doc/herald/privacy.md",
+                 "./usr/share/doc/herald/privacy.md", "./usr/share/doc/herald/protocol.md",
                  "./usr/share/doc/herald/copyright", "./usr/share/doc/herald/changelog.gz",
                  "./usr/share/doc/herald/examples/cluster-node1.toml"):
         assert path in got, (path, got)
