@@ -1,5 +1,8 @@
 #include "base/log_sink.h"
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <ctime>
 #include <stdexcept>
 #include <system_error>
@@ -36,8 +39,14 @@ void RotatingFileSink::open() {
     std::error_code ec;
     std::filesystem::create_directories(path_.parent_path(), ec);
   }
-  file_ = std::fopen(path_.c_str(), "ab");
-  if (!file_) throw std::runtime_error("log: cannot open " + path_.string());
+  // Owner and group only: the log names peer domains and token fingerprints,
+  // which are no one else's business on the host (the umask may take more).
+  int fd = ::open(path_.c_str(), O_WRONLY | O_CREAT | O_APPEND | O_CLOEXEC, 0640);
+  file_ = fd < 0 ? nullptr : ::fdopen(fd, "ab");
+  if (!file_) {
+    if (fd >= 0) ::close(fd);
+    throw std::runtime_error("log: cannot open " + path_.string());
+  }
   std::error_code ec;
   auto size = std::filesystem::file_size(path_, ec);
   size_ = ec ? 0 : size_t(size);

@@ -5,6 +5,7 @@
 // time. An existing non-empty active file is rotated away when the sink
 // opens, so the active file never holds lines older than its own opening:
 // every line's age is then bounded by rotate_age plus the purge cutoff.
+// The active file is created mode 0640 (narrower if the umask says so).
 // Single-threaded (Herald logs from one io_context thread).
 #pragma once
 

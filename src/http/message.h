@@ -19,7 +19,7 @@ struct Request {
   std::string body;
   bool keep_alive = true;
   // The peer's address, for per-client limits only. Never log it (docs/privacy.md
-  // item 8); it is not part of the parsed message.
+  // promise 8); it is not part of the parsed message.
   std::string remote_address;
 
   // The header's value, or "" when absent.

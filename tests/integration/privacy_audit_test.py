@@ -1,12 +1,13 @@
-"""Privacy audit (docs/privacy.md promises 1, 2, 5, 6, 9) and log retention (item 5).
+"""Privacy audit (docs/privacy.md promises 1, 2, 5, 6, 8, 9) and log retention (promise 5).
 
   privacy_audit_test.py audit HERALD APNS_SIM
       Real Prosody configured to send everything it can (bodies and senders
       on) federates with Herald at info level; the scenarios in SCENARIOS
       (pushes with a planted canary body, a ping, a dead token -> 410, a
-      publish for an unknown module, v1 registrations over ad-hoc and over HTTP) run; then
-      every file under Herald's
-      directory is scanned: no JID, full token, secret or body may appear.
+      publish for an unknown module, v1 registrations over ad-hoc and over HTTP,
+      the HTTP one from a client address of its own) run; then every file
+      under Herald's directory is scanned: no JID, full token, secret, body or
+      client address may appear.
   privacy_audit_test.py audit-debug HERALD APNS_SIM
       The same run with Herald at debug, which shows the ping's full JID: the
       scan must report it (and still no body), so the audit demonstrably
@@ -174,11 +175,14 @@ async def scenario_v1_http(ctx):
     harness.wait_tcp(ctx.herald.ip, v1.HTTP_PORT, 10, ctx.herald.proc, "herald v1 http")
     frank = ctx.prosody.register("frank")
     token = secrets.token_hex(32)
-    node, secret = v1.register_http(ctx.herald.ip, str(uuid.uuid4()), token)
+    # The app on an address of its own: promise 8, no client address in any log.
+    client_ip = harness.free_loopback_ip(ports=())
+    node, secret = v1.register_http(ctx.herald.ip, str(uuid.uuid4()), token, source_ip=client_ip)
     c = await harness.client(frank + "/phone", ctx.prosody.ip, ctx.ca)
     await v1.enable_v1(c, node, secret)
     await c.disconnect()
-    ctx.needles.update({"frank's JID": frank, "a v1 secret (HTTP)": secret})
+    ctx.needles.update({"frank's JID": frank, "a v1 secret (HTTP)": secret,
+                        "the v1 HTTP client's address": client_ip})
     ctx.log_needles.update({"a v1 token (HTTP)": token, "a v1 node (HTTP)": node})
     ctx.sender.send_message(mto=frank, mbody="canary-v1-http", mtype="chat")
     await harness.await_for(lambda: [r for r in ctx.sim.requests() if r["token"] == token], 15,

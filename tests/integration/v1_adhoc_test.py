@@ -13,6 +13,7 @@ The SQLite file holds no JID and no plaintext secret.
 Usage: v1_adhoc_test.py HERALD_BINARY APNS_SIM_BINARY [--http]
 """
 import asyncio
+import http.client
 import hashlib
 import os
 import re
@@ -20,7 +21,6 @@ import secrets
 import subprocess
 import sys
 import urllib.parse
-import urllib.request
 import uuid
 import xml.etree.ElementTree as ET
 
@@ -62,11 +62,18 @@ async def register_adhoc(c, node, token):
     return v["node"], v["secret"]
 
 
-def register_http(herald_ip, node, token):
-    body = urllib.parse.urlencode({"type": "apns", "node": node, "token": token}).encode()
-    with urllib.request.urlopen("http://%s:%d/push_appserver/v1/register" % (herald_ip, HTTP_PORT),
-                                data=body, timeout=20) as r:
+def register_http(herald_ip, node, token, source_ip=None):
+    """source_ip: the client's own address (the privacy audit looks for it in Herald's log)."""
+    body = urllib.parse.urlencode({"type": "apns", "node": node, "token": token})
+    conn = http.client.HTTPConnection(herald_ip, HTTP_PORT, timeout=20,
+                                      source_address=(source_ip, 0) if source_ip else None)
+    try:
+        conn.request("POST", "/push_appserver/v1/register", body,
+                     {"Content-Type": "application/x-www-form-urlencoded"})
+        r = conn.getresponse()
         lines = r.read().decode().split("\n")
+    finally:
+        conn.close()
     assert r.status == 200 and lines[0] == "OK", lines
     return lines[1], lines[2]
 

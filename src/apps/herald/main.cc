@@ -17,6 +17,8 @@
 #include <functional>
 #include <iostream>
 
+#include <sys/stat.h>
+
 #include "apps/herald/check_config.h"
 #include "apps/herald/config.h"
 #include "apps/herald/gdpr_command.h"
@@ -205,6 +207,11 @@ int send_test_push(const std::string& config_path, const std::string& module,
 }  // namespace
 
 int main(int argc, char** argv) {
+  // Nothing Herald creates (logs, the database and its WAL, their
+  // directories) is for other users, started under systemd (UMask=0027) or
+  // not: the umask gains group-write and all "other" bits, keeping any
+  // stricter bits it had.
+  ::umask(::umask(0) | 027);
   CLI::App cli{"Herald: a privacy-first XMPP push app server (XEP-0357) for APNs and FCM.\n"
                "Configuration reference: docs/configuration.md; operations: docs/operations.md"};
   cli.require_subcommand(0, 1);

@@ -1,7 +1,7 @@
 // The v1 registration logic on top of a RegistrationStore, shared by the
 // ad-hoc commands, the HTTP endpoints and the publish path.
 //
-// Re-registration rule (docs/privacy.md "v1 registrations"): a node id
+// Re-registration rule (docs/protocol.md "v1 registration"): a node id
 // belongs to the first token registered under it. Registering a known node
 // again with the same type and token is a renewal by its owner (knowing the
 // device token is the proof): `renewed` moves and a new secret replaces the

@@ -1,6 +1,12 @@
 #include "apps/herald/config.h"
 
 #include <gtest/gtest.h>
+#include <toml++/toml.h>
+
+#include <fstream>
+#include <regex>
+#include <set>
+#include <sstream>
 
 #include "config_test_util.h"
 
@@ -86,11 +92,73 @@ key_file = "k.p8"
 namespace herald::app {
 namespace {
 
+std::string read_file(const std::string& path) {
+  std::ifstream in(path);
+  std::stringstream text;
+  text << in.rdbuf();
+  return text.str();
+}
+
+const std::string kExample = std::string(HERALD_SOURCE_DIR) + "/docs/herald.example.toml";
+
+// The example with every optional setting switched on: a line "#key = ..."
+// or "#[table]" (no space after '#') is a setting; "# ..." is prose.
+std::string example_with_everything_on() {
+  static const std::regex setting(R"(^#([^#\s].*)$)");
+  std::istringstream in(read_file(kExample));
+  std::string out, line;
+  while (std::getline(in, line)) out += std::regex_replace(line, setting, "$1") + "\n";
+  return out;
+}
+
+void collect_keys(const toml::table& table, std::set<std::string>& keys) {
+  for (auto& [k, v] : table) {
+    keys.insert(std::string(k.str()));
+    if (auto* t = v.as_table()) collect_keys(*t, keys);
+    if (auto* a = v.as_array())
+      for (auto& e : *a)
+        if (auto* t = e.as_table()) collect_keys(*t, keys);
+  }
+}
+
 TEST(Config, ShippedExampleIsValid) {
-  Config c = load_config(std::string(HERALD_SOURCE_DIR) + "/docs/herald.example.toml");
+  Config c = load_config(kExample);
   EXPECT_EQ(c.domain, "push.example.org");
   ASSERT_EQ(c.apns_modules.size(), 2u);
   EXPECT_TRUE(c.apns_modules[1].sandbox);
+}
+
+TEST(Config, ShippedExampleIsValidWithEverySettingOn) {
+  Config c = parse_config(example_with_everything_on(), "/etc/herald");
+  EXPECT_EQ(c.apns_modules.size(), 4u);
+  ASSERT_EQ(c.fcm_modules.size(), 1u);
+  EXPECT_TRUE(c.turn.enabled);
+  EXPECT_TRUE(c.v1.enabled);
+  EXPECT_TRUE(c.observability.enabled);
+  EXPECT_EQ(c.store_backend, "postgresql");
+  EXPECT_EQ(c.component_server, "127.0.0.1:5347");
+  EXPECT_EQ(c.s2s_certificates.size(), 1u);
+  EXPECT_FALSE(c.redis_address.empty());
+  EXPECT_EQ(c.routes.size(), 1u);
+  EXPECT_EQ(c.log_region_levels.size(), 1u);
+  EXPECT_FALSE(c.apns_modules[0].extra_payload.empty());
+}
+
+// Every key the loader accepts (its reject_unknown lists in config.cc) is
+// shown in the example, on or commented out.
+TEST(Config, ShippedExampleShowsEveryKey) {
+  std::set<std::string> shown;
+  collect_keys(toml::parse(example_with_everything_on()), shown);
+  std::string source = read_file(std::string(HERALD_SOURCE_DIR) + "/src/apps/herald/config.cc");
+  static const std::regex list(R"(reject_unknown\(\{([^}]*)\}\))");
+  static const std::regex name("\"([a-z_]+)\"");
+  size_t known = 0;
+  for (std::sregex_iterator l(source.begin(), source.end(), list), end; l != end; ++l) {
+    std::string names = (*l)[1];
+    for (std::sregex_iterator n(names.begin(), names.end(), name); n != end; ++n, ++known)
+      EXPECT_TRUE(shown.count((*n)[1])) << "docs/herald.example.toml does not show " << (*n)[1];
+  }
+  EXPECT_GT(known, 100u) << "the key lists of config.cc were not found";
 }
 
 }  // namespace

@@ -1,5 +1,6 @@
 // Rotation by size and age, and the retention purge with an injected clock.
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <filesystem>
@@ -70,6 +71,22 @@ TEST_F(LogRotationTest, AnExistingFileIsRotatedAwayAtStart) {
   std::string line;
   std::getline(in, line);
   EXPECT_NE(line.find("fresh"), std::string::npos) << line;
+}
+
+TEST_F(LogRotationTest, FilesAreNotReadableByOthersWhateverTheUmask) {
+  mode_t saved = ::umask(0);
+  Options o;
+  o.file = (dir_ / "herald.log").string();
+  o.rotate_bytes = 100;
+  init(o);
+  for (int i = 0; i < 5; ++i) info("line number {} with some padding to fill the file", i);
+  shutdown();
+  ::umask(saved);
+  ASSERT_GT(files().size(), 1u);
+  for (auto& n : files()) {
+    auto perms = fs::status(dir_ / n).permissions();
+    EXPECT_EQ(perms, fs::perms::owner_read | fs::perms::owner_write | fs::perms::group_read) << n;
+  }
 }
 
 TEST_F(LogRotationTest, AgeRotationNeedsNoWrite) {
