@@ -18,6 +18,7 @@
 // fails when we did offer -PLUS (downgrade).
 #pragma once
 
+#include <cstdint>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -55,7 +56,10 @@ class ScramServer {
   std::string server_first(const ScramCredentials& credentials);
   // For a user that does not exist (or has no credentials for this hash):
   // the exchange goes on and fails at client_final with not-authorized.
-  std::string server_first_unknown(std::string_view server_secret);
+  // The fake salt is keyed by `server_secret` (the same on every node) and
+  // `iterations` should be what real accounts have, so nothing tells them
+  // apart.
+  std::string server_first_unknown(std::string_view server_secret, uint32_t iterations = 4096);
   // On success returns nullopt and sets *server_final ("v=...").
   std::optional<SaslFailure> client_final(std::string_view message, std::string* server_final);
 
@@ -64,6 +68,8 @@ class ScramServer {
   bool plus_;
   ChannelBindings bindings_;
   std::string gs2_header_;
+  std::optional<ChannelBindingType> binding_type_;  // from "p=<type>"
+  std::string username_;
   std::string client_first_bare_;
   std::string client_nonce_;
   std::string nonce_;
@@ -92,7 +98,7 @@ class ScramClient {
   std::string username_, password_;
   std::optional<std::pair<ChannelBindingType, std::string>> binding_;
   bool client_supports_binding_;
-  std::string nonce_, client_first_bare_, expected_server_signature_;
+  std::string gs2_header_, nonce_, client_first_bare_, expected_server_signature_;
 };
 
 // PLAIN (RFC 4616): "authzid\0authcid\0password". The password is checked
