@@ -64,7 +64,9 @@ void StreamConnection::write(std::string_view bytes) {
 
 void StreamConnection::write(const xml::Element& element) {
   if (closed_ || closing_) return;
-  if (max_pending_stanzas_ && pending_stanzas_ + in_flight_stanzas_ >= max_pending_stanzas_) {
+  // Counted only behind a write still in flight: a burst written in one
+  // pass of the loop goes out once the pass ends, whatever its size.
+  if (max_pending_stanzas_ && writing_ && pending_stanzas_ >= max_pending_stanzas_) {
     log::info("{} {}: {} stanzas wait for the peer to read, closing", kind_.log_tag, log_name(),
               pending_stanzas_ + in_flight_stanzas_);
     fail("resource-constraint", "too many stanzas queued for this stream");

@@ -72,8 +72,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   void write(std::string_view bytes);
   void write(const xml::Element& element);
   void mark_header_sent() { header_sent_ = true; }
-  // Stanzas written but not yet sent on (a peer that stops reading); beyond
-  // `n` the stream ends with resource-constraint. 0: no limit.
+  // Stanzas queued behind a write the peer has not taken yet (a peer that
+  // stops reading); beyond `n` the stream ends with resource-constraint.
+  // 0: no limit.
   void set_max_pending_stanzas(size_t n) { max_pending_stanzas_ = n; }
 
   // From a parser callback: once the current chunk is done and every queued
