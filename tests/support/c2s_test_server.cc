@@ -4,7 +4,7 @@
 //   c2s-test-server HOST CERT KEY USER PASSWORD PORT_FILE
 //
 // Listens on 127.0.0.1 (a free port, STARTTLS), writes the port to
-// PORT_FILE once it listens, logs at debug to stderr, runs until SIGTERM.
+// PORT_FILE once it listens, logs at info to stderr, runs until SIGTERM.
 #include <asio.hpp>
 #include <fstream>
 #include <iostream>
@@ -20,7 +20,7 @@ int main(int argc, char** argv) {
     return 2;
   }
   log::Options options;
-  options.level = log::Level::debug;
+  options.level = log::Level::info;
   log::init(options);
   std::string host = argv[1];
   xmpp::C2sConfig config;

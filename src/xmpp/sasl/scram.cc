@@ -93,7 +93,9 @@ std::optional<SaslFailure> ScramServer::client_first(std::string_view message, C
     auto type = parse_channel_binding_name(flag.substr(2));
     bool offered = false;
     for (auto t : bindings_.offered) offered = offered || (type && t == *type);
-    if (!offered) return failure("not-authorized", "channel binding type not offered");
+    // Not a wrong password (the abuse filter counts those): a client that
+    // does not know what we offer (XEP-0440).
+    if (!offered) return failure("malformed-request", "channel binding type not offered");
     binding_type_ = type;
   } else if (flag == "y" || flag == "n") {
     if (plus_) return failure("malformed-request", "a -PLUS mechanism needs channel binding");
