@@ -81,7 +81,7 @@ void C2sSession::on_stream_error(std::string_view condition) {
 
 void C2sSession::on_disconnected() {
   timer_.cancel();
-  held_.clear();
+  drop_held();
   log::debug("c2s {}: closed", log_name());
   if (stage_ == Stage::bound) host_->unbound(*this);
   if (on_closed_) {
@@ -148,7 +148,7 @@ void C2sSession::on_stream_close() {
 }
 
 void C2sSession::on_element(xml::Element element) {
-  if (waiting() || !held_.empty()) {
+  if (waiting() || holding()) {
     held_.push_back(std::move(element));
     return;
   }
@@ -252,7 +252,7 @@ void C2sSession::sasl_answer(C2sSasl::Step step) {
   host_->authenticated(*jid_);
   // The client restarts the stream; nothing it sent before may carry over.
   parser().reset();
-  held_.clear();
+  drop_held();
 }
 
 void C2sSession::sasl_failed(std::string_view condition, std::string_view text) {
@@ -411,15 +411,20 @@ void C2sSession::pause_after_chunk() {
 }
 
 void C2sSession::drain() {
-  while (!waiting() && !held_.empty() && !closing()) {
-    xml::Element next = std::move(held_.front());
-    held_.pop_front();
+  while (!waiting() && holding() && !closing()) {
+    xml::Element next = std::move(held_[held_next_++]);
     handle(std::move(next));
   }
+  if (!holding()) drop_held();
+}
+
+void C2sSession::drop_held() {
+  std::vector<xml::Element>().swap(held_);
+  held_next_ = 0;
 }
 
 void C2sSession::maybe_resume() {
-  if (!paused_ || waiting() || !held_.empty() || closed()) return;
+  if (!paused_ || waiting() || holding() || closed()) return;
   paused_ = false;
   resume_reading();
 }

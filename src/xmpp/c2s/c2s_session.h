@@ -42,12 +42,12 @@
 
 #include <asio/ip/address.hpp>
 #include <chrono>
-#include <deque>
 #include <functional>
 #include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "xmpp/c2s/c2s_host.h"
 #include "xmpp/c2s/c2s_sasl.h"
@@ -124,6 +124,8 @@ class C2sSession : public StreamConnection {
   void drain();
   void maybe_resume();
   bool waiting() const { return busy_ || rate_wait_; }
+  bool holding() const { return held_next_ < held_.size(); }
+  void drop_held();
   void take_rate_token();
 
   C2sHost* host_;
@@ -134,7 +136,11 @@ class C2sSession : public StreamConnection {
   std::unique_ptr<Negotiation> negotiation_;
   // The auth timeout while negotiating, the rate wait once bound.
   asio::steady_timer timer_;
-  std::deque<xml::Element> held_;
+  // Not a std::deque: that allocates ~600 bytes up front, in every idle
+  // session; this stays empty (no heap) unless a read brought more than
+  // could be handled at once.
+  std::vector<xml::Element> held_;
+  size_t held_next_ = 0;  // the first of held_ not yet handled
   std::function<void()> on_closed_;
   double tokens_ = 0;
   std::chrono::steady_clock::time_point refilled_;

@@ -130,6 +130,37 @@ TEST(C2sStanzas, StanzasBeforeBindingAreNotAuthorized) {
   EXPECT_TRUE(server.host->received().empty());
 }
 
+TEST(C2sStanzas, StanzasSentWithTheBindWaitForIt) {
+  // The host answers the bind later (on a later pass of its loop): what the
+  // client pipelined behind it waits, and is handled once bound, in order.
+  TestServer server;
+  TestClient c(server.starttls_port());
+  ASSERT_TRUE(c.open() && c.starttls() && c.open());
+  sasl::ScramClient scram(sasl::Hash::sha256, "alice", "correct horse");
+  ASSERT_EQ(c.scram("SCRAM-SHA-256", scram)->name(), "success");
+  ASSERT_TRUE(c.open());
+  std::string pipelined =
+      "<iq type='set' id='b1'><bind xmlns='urn:ietf:params:xml:ns:xmpp-bind'>"
+      "<resource>phone</resource></bind></iq>";
+  for (int i = 0; i < 3; ++i)
+    pipelined += "<message to='bob@example.net' id='m" + std::to_string(i) + "'/>";
+  pipelined += "<iq type='get' id='p'><ping xmlns='urn:xmpp:ping'/></iq>";
+  c.send(pipelined);
+  auto bound = c.next();
+  ASSERT_TRUE(bound);
+  EXPECT_EQ(bound->attr_or("id"), "b1");
+  EXPECT_EQ(bound->attr_or("type"), "result");
+  auto pong = c.next();
+  ASSERT_TRUE(pong);
+  EXPECT_EQ(pong->attr_or("id"), "p");
+  auto got = received(server, 3);
+  ASSERT_EQ(got.size(), 3u);
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(got[i].attr_or("id"), "m" + std::to_string(i));
+    EXPECT_EQ(got[i].attr_or("from"), "alice@example.org/phone");
+  }
+}
+
 TEST(C2sStanzas, BindingAsTheHostAnswers) {
   TestServer server;
   TestClient first(server.starttls_port());
