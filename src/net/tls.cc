@@ -17,16 +17,6 @@ int accept_any(int, X509_STORE_CTX*) {
 
 const unsigned char kAlpnXmppServer[] = "\x0bxmpp-server";
 
-int select_xmpp_server(SSL*, const unsigned char** out, unsigned char* outlen,
-                       const unsigned char* in, unsigned int inlen, void*) {
-  unsigned char* selected = nullptr;
-  if (SSL_select_next_proto(&selected, outlen, kAlpnXmppServer, sizeof kAlpnXmppServer - 1, in,
-                            inlen) != OPENSSL_NPN_NEGOTIATED)
-    return SSL_TLSEXT_ERR_NOACK;
-  *out = selected;
-  return SSL_TLSEXT_ERR_OK;
-}
-
 std::string lowercase(std::string s) {
   for (char& c : s)
     if (c >= 'A' && c <= 'Z') c = char(c - 'A' + 'a');
@@ -84,19 +74,34 @@ TrustStore::~TrustStore() {
   X509_STORE_free(store_);
 }
 
-ServerTls::ServerTls(const std::vector<CertificateFiles>& domains) {
+ServerTls::ServerTls(const std::vector<CertificateFiles>& domains, const ServerTlsKind& kind) {
   if (domains.empty()) throw std::runtime_error("TLS: no served domain has a certificate");
+  if (kind.alpn.empty() || kind.alpn.size() > 255)
+    throw std::runtime_error("TLS: bad ALPN protocol name");
+  alpn_wire_ = char(kind.alpn.size()) + kind.alpn;
   for (const auto& d : domains) {
     auto ctx = base_context(asio::ssl::context::tls_server);
     load_identity(*ctx, d);
     // Ask for a client certificate (SASL EXTERNAL) but never fail on it.
-    SSL_CTX_set_verify(ctx->native_handle(), SSL_VERIFY_PEER, accept_any);
-    SSL_CTX_set_alpn_select_cb(ctx->native_handle(), select_xmpp_server, nullptr);
+    if (kind.request_client_certificate)
+      SSL_CTX_set_verify(ctx->native_handle(), SSL_VERIFY_PEER, accept_any);
+    SSL_CTX_set_alpn_select_cb(ctx->native_handle(), &ServerTls::on_alpn, this);
     SSL_CTX_set_tlsext_servername_callback(ctx->native_handle(), &ServerTls::on_servername);
     SSL_CTX_set_tlsext_servername_arg(ctx->native_handle(), this);
     by_domain_[d.domain] = ctx.get();
     contexts_.push_back(std::move(ctx));
   }
+}
+
+int ServerTls::on_alpn(SSL*, const unsigned char** out, unsigned char* outlen,
+                       const unsigned char* in, unsigned int inlen, void* arg) {
+  const std::string& ours = static_cast<ServerTls*>(arg)->alpn_wire_;
+  unsigned char* selected = nullptr;
+  if (SSL_select_next_proto(&selected, outlen, reinterpret_cast<const unsigned char*>(ours.data()),
+                            unsigned(ours.size()), in, inlen) != OPENSSL_NPN_NEGOTIATED)
+    return SSL_TLSEXT_ERR_NOACK;
+  *out = selected;
+  return SSL_TLSEXT_ERR_OK;
 }
 
 int ServerTls::on_servername(SSL* ssl, int*, void* arg) {

@@ -42,18 +42,35 @@ class TrustStore {
   X509_STORE* store_;
 };
 
+// What kind of listener a server context is for: the ALPN protocol it
+// selects for direct TLS (XEP-0368) and whether it asks for a client
+// certificate (servers authenticate with SASL EXTERNAL; clients are never
+// asked, some would prompt their user).
+struct ServerTlsKind {
+  std::string alpn;  // e.g. "xmpp-server", "xmpp-client"
+  bool request_client_certificate = true;
+};
+inline const ServerTlsKind kServerToServerTls{"xmpp-server", true};
+inline const ServerTlsKind kClientToServerTls{"xmpp-client", false};
+
 // One server context per served domain; context() is the one to construct
 // streams with, and it switches to the right domain's certificate by SNI.
-// Selects ALPN "xmpp-server" when the client offers it (XEP-0368), and no
-// ALPN otherwise.
+// Selects the kind's ALPN protocol when the client offers it, and no ALPN
+// otherwise.
 // Throws std::runtime_error naming the file that fails to load.
 class ServerTls {
  public:
-  explicit ServerTls(const std::vector<CertificateFiles>& domains);
+  explicit ServerTls(const std::vector<CertificateFiles>& domains,
+                     const ServerTlsKind& kind = kServerToServerTls);
+  ServerTls(const ServerTls&) = delete;
+  ServerTls& operator=(const ServerTls&) = delete;
   asio::ssl::context& context() { return *contexts_.front(); }
 
  private:
   static int on_servername(SSL* ssl, int* alert, void* arg);
+  static int on_alpn(SSL* ssl, const unsigned char** out, unsigned char* outlen,
+                     const unsigned char* in, unsigned int inlen, void* arg);
+  std::string alpn_wire_;  // length-prefixed, as ALPN lists are
   std::vector<std::unique_ptr<asio::ssl::context>> contexts_;
   std::map<std::string, asio::ssl::context*, std::less<>> by_domain_;
 };

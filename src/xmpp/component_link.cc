@@ -37,7 +37,7 @@ class ComponentStream : public StreamConnection {
  public:
   ComponentStream(asio::io_context& io, asio::ssl::context& tls, const ComponentConfig& config,
                   std::weak_ptr<ComponentLink> link)
-      : StreamConnection(io, tls, config.limits, std::chrono::hours(24)),
+      : StreamConnection(kServerStream, io, tls, config.limits, std::chrono::hours(24)),
         config_(config),
         link_(std::move(link)) {
     set_max_pending_stanzas(config.max_queued_stanzas);

@@ -1,7 +1,7 @@
 #include "xmpp/stream_connection.h"
 
 #include "base/log.h"
-#include "xmpp/s2s/s2s_stream.h"
+#include "xmpp/stream.h"
 
 namespace herald::xmpp {
 
@@ -12,9 +12,11 @@ constexpr auto kCloseGrace = std::chrono::seconds(2);
 constexpr auto kCloseLimit = std::chrono::seconds(10);
 }  // namespace
 
-StreamConnection::StreamConnection(asio::io_context& io, asio::ssl::context& tls,
-                             xml::StreamLimits limits, std::chrono::milliseconds idle_timeout)
-    : io_(io),
+StreamConnection::StreamConnection(StreamKind kind, asio::io_context& io, asio::ssl::context& tls,
+                                   xml::StreamLimits limits,
+                                   std::chrono::milliseconds idle_timeout)
+    : kind_(kind),
+      io_(io),
       socket_(io, tls),
       parser_(*this, limits),
       idle_timeout_(idle_timeout),
@@ -47,7 +49,7 @@ void StreamConnection::arm_idle_timer() {
       arm_idle_timer();  // moved forward by activity
       return;
     }
-    log::debug("s2s {}: idle, closing", log_name());
+    log::debug("{} {}: idle, closing", kind_.log_tag, log_name());
     close_stream();
   });
 }
@@ -62,14 +64,16 @@ void StreamConnection::write(std::string_view bytes) {
 
 void StreamConnection::write(const xml::Element& element) {
   if (closed_ || closing_) return;
-  if (max_pending_stanzas_ && pending_stanzas_ + in_flight_stanzas_ >= max_pending_stanzas_) {
-    log::info("s2s {}: {} stanzas wait for the peer to read, closing", log_name(),
+  // Counted only behind a write still in flight: a burst written in one
+  // pass of the loop goes out once the pass ends, whatever its size.
+  if (max_pending_stanzas_ && writing_ && pending_stanzas_ >= max_pending_stanzas_) {
+    log::info("{} {}: {} stanzas wait for the peer to read, closing", kind_.log_tag, log_name(),
               pending_stanzas_ + in_flight_stanzas_);
     fail("resource-constraint", "too many stanzas queued for this stream");
     return;
   }
   ++pending_stanzas_;
-  write(s2s::to_wire(element));
+  write(to_wire(element, kind_.default_ns));
 }
 
 void StreamConnection::pump() {
@@ -90,7 +94,7 @@ void StreamConnection::pump() {
     in_flight_.clear();
     in_flight_stanzas_ = 0;
     if (ec) {
-      log::debug("s2s {}: write failed: {}", log_name(), ec.message());
+      log::debug("{} {}: write failed: {}", kind_.log_tag, log_name(), ec.message());
       abort();
       return;
     }
@@ -118,7 +122,7 @@ void StreamConnection::read_more() {
     if (closed_) return;
     if (ec) {
       if (ec != asio::error::eof && ec != asio::ssl::error::stream_truncated)
-        log::debug("s2s {}: read failed: {}", log_name(), ec.message());
+        log::debug("{} {}: read failed: {}", kind_.log_tag, log_name(), ec.message());
       abort();
       return;
     }
@@ -138,6 +142,11 @@ void StreamConnection::on_read(std::size_t n) {
     return;
   }
   reset_idle_timer();
+  on_bytes_read(n);
+  if (closing_) {
+    read_more();
+    return;
+  }
   in_feed_ = true;
   const bool large = large_read_ != nullptr;
   auto error = parser_.feed(std::string_view(large ? large_read_.get() : small_read_.data(), n));
@@ -150,7 +159,7 @@ void StreamConnection::on_read(std::size_t n) {
     large_read_.reset();
   if (closed_) return;
   if (error && !closing_) {
-    log::debug("s2s {}: XML error {}: {}", log_name(), error->condition, error->text);
+    log::debug("{} {}: XML error {}: {}", kind_.log_tag, log_name(), error->condition, error->text);
     fail(error->condition, error->text);
   }
   if (after_chunk_ && !closing_) {
@@ -173,7 +182,7 @@ void StreamConnection::tls_handshake(asio::ssl::stream_base::handshake_type type
         handshaking_ = false;
         if (closed_) return;
         if (ec) {
-          log::info("s2s {}: TLS handshake failed: {}", log_name(), ec.message());
+          log::info("{} {}: TLS handshake failed: {}", kind_.log_tag, log_name(), ec.message());
           abort();
           return;
         }
@@ -187,17 +196,18 @@ void StreamConnection::fail(std::string_view condition, std::string_view text,
                          std::string_view app_specific) {
   if (closed_ || closing_) return;
   if (!header_sent_) {
-    write(s2s::stream_header({}, {}, s2s::new_stream_id()));
+    write(stream_header(kind_.default_ns, {}, {}, new_stream_id()));
     header_sent_ = true;
   }
-  write(s2s::stream_error(condition, text, app_specific));
+  on_stream_error(condition);
+  write(stream_error(condition, text, app_specific));
   if (in_feed_) parser_.stop();
   close_stream();
 }
 
 void StreamConnection::close_stream() {
   if (closed_ || closing_) return;
-  if (header_sent_) write(s2s::kStreamClose);
+  if (header_sent_) write(kStreamClose);
   closing_ = true;
   after_chunk_ = nullptr;
   // Bounded even if the flush never completes (a peer that does not read);

@@ -1,5 +1,5 @@
 // One TCP connection carrying an XMPP stream, upgradable to TLS: the part
-// that inbound and outbound s2s streams share.
+// that client streams and inbound and outbound s2s streams share.
 //
 // Contract: owns the socket, the XML stream parser, the write buffer and the
 // idle timer. Writes never block and are batched (written when the current
@@ -9,7 +9,9 @@
 // parser().reset() from a callback, and defer work that must not overlap the
 // read loop (TLS handshakes) with after_chunk(). Single-threaded; every async
 // operation holds a shared_ptr to the connection. on_disconnected() runs
-// exactly once, when the socket is closed for whatever reason.
+// exactly once, when the socket is closed for whatever reason. The stream's
+// kind gives its default namespace (how stanzas are written) and the tag of
+// its log lines.
 #pragma once
 
 #include <array>
@@ -28,6 +30,13 @@
 #include "xml/stream_parser.h"
 
 namespace herald::xmpp {
+
+struct StreamKind {
+  std::string_view default_ns;  // "jabber:client", "jabber:server"
+  std::string_view log_tag;     // "c2s", "s2s"
+};
+inline constexpr StreamKind kClientStream{"jabber:client", "c2s"};
+inline constexpr StreamKind kServerStream{"jabber:server", "s2s"};
 
 class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
                       protected xml::StreamParser::Handler {
@@ -51,8 +60,8 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   bool tls_active() const { return tls_; }
 
  protected:
-  StreamConnection(asio::io_context& io, asio::ssl::context& tls, xml::StreamLimits limits,
-                std::chrono::milliseconds idle_timeout);
+  StreamConnection(StreamKind kind, asio::io_context& io, asio::ssl::context& tls,
+                   xml::StreamLimits limits, std::chrono::milliseconds idle_timeout);
 
   Socket& socket() { return socket_; }
   asio::io_context& io() { return io_; }
@@ -63,8 +72,9 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   void write(std::string_view bytes);
   void write(const xml::Element& element);
   void mark_header_sent() { header_sent_ = true; }
-  // Stanzas written but not yet sent on (a peer that stops reading); beyond
-  // `n` the stream ends with resource-constraint. 0: no limit.
+  // Stanzas queued behind a write the peer has not taken yet (a peer that
+  // stops reading); beyond `n` the stream ends with resource-constraint.
+  // 0: no limit.
   void set_max_pending_stanzas(size_t n) { max_pending_stanzas_ = n; }
 
   // From a parser callback: once the current chunk is done and every queued
@@ -79,6 +89,11 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   void reset_idle_timer();
 
   virtual void on_disconnected() = 0;
+  // Each chunk of bytes read (plain text after TLS), before it is parsed;
+  // a stream error sent from here drops the chunk.
+  virtual void on_bytes_read(std::size_t) {}
+  // A stream error is being sent (by the subclass or by this base).
+  virtual void on_stream_error(std::string_view /*condition*/) {}
   // What to call this connection in logs (a domain, never a JID).
   virtual std::string log_name() const = 0;
 
@@ -89,6 +104,7 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   void finish_close();
   void arm_idle_timer();
 
+  StreamKind kind_;
   asio::io_context& io_;
   Socket socket_;
   xml::StreamParser parser_;

@@ -19,7 +19,8 @@ std::shared_ptr<S2sInbound> S2sInbound::create(asio::io_context& io, asio::ssl::
 }
 
 S2sInbound::S2sInbound(asio::io_context& io, asio::ssl::context& server_tls, S2sHost& host)
-    : StreamConnection(io, server_tls, host.config().limits, host.config().idle_timeout),
+    : StreamConnection(kServerStream, io, server_tls, host.config().limits,
+                       host.config().idle_timeout),
       host_(&host),
       auth_timer_(io) {
   set_max_pending_stanzas(host.config().max_queued_stanzas);

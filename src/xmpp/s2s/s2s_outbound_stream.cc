@@ -25,7 +25,8 @@ std::shared_ptr<S2sOutboundStream> S2sOutboundStream::create(asio::io_context& i
 S2sOutboundStream::S2sOutboundStream(asio::io_context& io, S2sHost& host, std::string local,
                                      std::string remote, asio::ip::tcp::endpoint endpoint,
                                      bool direct_tls, std::weak_ptr<Listener> listener)
-    : StreamConnection(io, host.client_tls(local), host.config().limits, host.config().idle_timeout),
+    : StreamConnection(kServerStream, io, host.client_tls(local), host.config().limits,
+                       host.config().idle_timeout),
       host_(host),
       local_(std::move(local)),
       remote_(std::move(remote)),

@@ -4,7 +4,7 @@
 
 #include "base/crypto.h"
 #include "base/encoding.h"
-#include "base/host_port.h"
+#include "net/listen.h"
 #include "base/log.h"
 #include "xmpp/s2s/s2s_stream.h"
 
@@ -26,15 +26,6 @@ std::vector<net::CertificateFiles> certificate_files(const S2sConfig& config) {
 }
 
 }  // namespace
-
-asio::ip::tcp::endpoint parse_listen_endpoint(const std::string& text) {
-  auto host_port = parse_host_port(text);
-  if (!host_port) throw std::invalid_argument("bad listen address: " + text);
-  asio::error_code ec;
-  auto address = asio::ip::make_address(host_port->host, ec);
-  if (ec) throw std::invalid_argument("bad listen address: " + text);
-  return {address, host_port->port};
-}
 
 S2sService::S2sService(asio::io_context& io, S2sConfig config, StanzaHandler& handler)
     : io_(io),
@@ -81,33 +72,12 @@ void S2sService::start() {
 }
 
 void S2sService::listen(const std::string& text, bool direct_tls) {
-  {
-    auto endpoint = parse_listen_endpoint(text);
-    auto acceptor = std::make_unique<asio::ip::tcp::acceptor>(io_);
-    asio::error_code ec;
-    acceptor->open(endpoint.protocol(), ec);
-    if (!ec) acceptor->set_option(asio::socket_base::reuse_address(true), ec);
-    // Lets 0.0.0.0:P and [::]:P be listed together.
-    if (!ec && endpoint.address().is_v6()) acceptor->set_option(asio::ip::v6_only(true), ec);
-    if (!ec) acceptor->bind(endpoint, ec);
-    if (!ec) acceptor->listen(asio::socket_base::max_listen_connections, ec);
-    if (ec) throw std::runtime_error("s2s: cannot listen on " + text + ": " + ec.message());
-    auto bound = acceptor->local_endpoint(ec);
-    log::info("s2s: listening on {} port {}{}", bound.address().to_string(), bound.port(),
-              direct_tls ? " (direct TLS)" : "");
-    acceptors_.push_back(std::move(acceptor));
-    accept(*acceptors_.back(), direct_tls);
-  }
+  acceptors_.push_back(net::open_listener(io_, text, "s2s", direct_tls ? " (direct TLS)" : ""));
+  accept(*acceptors_.back(), direct_tls);
 }
 
 std::vector<asio::ip::tcp::endpoint> S2sService::local_endpoints() const {
-  std::vector<asio::ip::tcp::endpoint> out;
-  for (const auto& a : acceptors_) {
-    asio::error_code ec;
-    auto endpoint = a->local_endpoint(ec);
-    if (!ec) out.push_back(endpoint);
-  }
-  return out;
+  return net::bound_endpoints(acceptors_);
 }
 
 void S2sService::accept(asio::ip::tcp::acceptor& acceptor, bool direct_tls) {

@@ -19,6 +19,7 @@
 #include <utility>
 #include <vector>
 
+#include "net/listen.h"
 #include "net/resolver.h"
 #include "net/tls.h"
 #include "xmpp/s2s/s2s_config.h"
@@ -122,6 +123,6 @@ class S2sService : public StanzaSender, private S2sHost {
 };
 
 // Parses "0.0.0.0:5269", "[::]:5269", "[::1]:0"; throws std::invalid_argument.
-asio::ip::tcp::endpoint parse_listen_endpoint(const std::string& text);
+using net::parse_listen_endpoint;
 
 }  // namespace herald::xmpp

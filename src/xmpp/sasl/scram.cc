@@ -63,7 +63,9 @@ std::optional<SaslFailure> ScramServer::client_first(std::string_view message, C
     if (gs2.flag != 'p') return malformed("a -PLUS mechanism needs channel binding");
     auto type = parse_channel_binding_name(gs2.cb_name);
     auto data = type ? binding_data(*type) : std::nullopt;
-    if (!data) return not_authorized("unsupported-channel-binding-type");
+    // A client that names a type we did not offer is confused, not guessing
+    // passwords: malformed, so the abuse filter does not count it.
+    if (!data) return malformed("unsupported-channel-binding-type");
     expected_binding_.append(*data);
   } else if (gs2.flag == 'p') {
     return malformed("channel binding needs a -PLUS mechanism");
@@ -138,7 +140,9 @@ std::optional<SaslFailure> ScramServer::client_final(std::string_view message,
   std::string auth = auth_message(client_first_bare_, server_first_, m.without_proof);
   std::string client_key = xor_bytes(m.proof, hmac(hash_, credentials_.stored_key, auth));
   bool proven = constant_time_equal(digest(hash_, client_key), credentials_.stored_key);
-  if (!proven || unknown_user_) return not_authorized("invalid-proof");
+  // No text: a wrong password, an unknown user and a failed PLAIN login
+  // must read the same.
+  if (!proven || unknown_user_) return not_authorized("");
   *server_final = "v=" + base64_encode(hmac(hash_, credentials_.server_key, auth));
   state_ = State::done;
   return std::nullopt;

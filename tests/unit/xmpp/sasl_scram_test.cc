@@ -176,12 +176,12 @@ TEST(SaslScram, ChannelBindingTypeNotOfferedIsRefused) {
   auto tls12 = tls13_bindings();
   tls12.offered = {ChannelBindingType::tls_server_end_point};  // no exporter on TLS 1.2
   EXPECT_EQ(refusal(true, tls12, "p=tls-exporter,,n=juliet,r=abcdefgh"),
-            "not-authorized: unsupported-channel-binding-type");
+            "malformed-request: unsupported-channel-binding-type");
   EXPECT_EQ(refusal(true, tls12, "p=tls-server-end-point,,n=juliet,r=abcdefgh"), "");
   EXPECT_EQ(refusal(true, tls13_bindings(), "p=tls-unique,,n=juliet,r=abcdefgh"),
-            "not-authorized: unsupported-channel-binding-type");
+            "malformed-request: unsupported-channel-binding-type");
   EXPECT_EQ(refusal(true, tls13_bindings(), "p=tls-something,,n=juliet,r=abcdefgh"),
-            "not-authorized: unsupported-channel-binding-type");
+            "malformed-request: unsupported-channel-binding-type");
 }
 
 TEST(SaslScram, YFlagIsADowngradeWhenPlusWasAdvertised) {
@@ -292,7 +292,7 @@ TEST(SaslScram, UnknownUserLooksLikeAWrongPassword) {
   auto f = server.client_final(*final_message, &out);
   ASSERT_TRUE(f);
   EXPECT_EQ(f->condition, "not-authorized");
-  EXPECT_EQ(f->text, "invalid-proof");
+  EXPECT_TRUE(f->text.empty()) << f->text;
 }
 
 TEST(SaslScram, StepsOutOfOrderFail) {
