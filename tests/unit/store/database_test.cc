@@ -358,6 +358,45 @@ TEST(DatabaseBounds, AnAnswerComesWithinTheAnswerTimeout) {
   std::filesystem::remove_all(tmpl);
 }
 
+// Two processes on one SQLite file (`herald serve` and an operator's
+// command, here Python's sqlite3 module on the same libsqlite3): each sees
+// what the other committed at once, on every worker, and the other's exit
+// leaves the server's WAL in place (it would delete it if it thought itself
+// the file's last user).
+TEST(DatabaseSqlite, AnotherProcessOnTheFileSeesAndIsSeenAtOnce) {
+  testing::ScratchDir dir;
+  DatabaseOptions o;
+  o.target = dir.file("shared.sqlite");
+  o.workers = 3;
+  o.version_table = "test_schema_version";
+  auto server = Database::open(o, kSchema);
+  auto count = [&] {
+    return server->run_sync<int64_t>([](Connection& c) -> Result<int64_t> {
+      auto r = c.query("SELECT COUNT(*) FROM items");
+      if (!r.ok()) return r.status();
+      return r->rows[0].integer(0);
+    });
+  };
+  auto other = [&](const std::string& sql) {
+    std::string command = "python3 -c \"import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                          "c.execute(sys.argv[2]); c.commit(); c.close()\" " +
+                          o.target + " \"" + sql + "\"";
+    return std::system(command.c_str());
+  };
+  ASSERT_TRUE(server->run_sync<Rows>([](Connection& c) {
+    return c.query("INSERT INTO items (id, name) VALUES (1, 'a')");
+  }).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(count().value_or(-1), 1);  // every worker has read
+  ASSERT_EQ(other("DELETE FROM items WHERE id = 1"), 0);
+  EXPECT_TRUE(std::filesystem::exists(o.target + "-wal")) << "the other process deleted our WAL";
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(count().value_or(-1), 0) << i;
+  ASSERT_TRUE(server->run_sync<Rows>([](Connection& c) {
+    return c.query("INSERT INTO items (id, name) VALUES (2, 'b')");
+  }).ok());
+  ASSERT_EQ(other("INSERT INTO items (id, name) VALUES (3, 'c')"), 0);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(count().value_or(-1), 2) << i;
+}
+
 // Another process holds SQLite's write lock: a write waits at most the
 // statement timeout (busy_timeout) and fails with `timeout`.
 TEST(DatabaseStalled, ALockedSqliteFileCostsAtMostTheStatementTimeout) {

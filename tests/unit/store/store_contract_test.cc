@@ -586,6 +586,28 @@ TEST(PushStorePostgres, AStoppedServerIsAFailureNotNothingFound) {
   EXPECT_EQ(back.status().code(), StatusCode::not_found) << back.status().to_string();
 }
 
+// `herald serve` and an operator's command on one SQLite file: a tombstone
+// the command erased is gone for the server too, on every worker.
+TEST(PushStoreSqlite, AnotherProcessesEraseIsSeenAtOnce) {
+  SqliteBackend b;
+  bool skip = false;
+  ASSERT_EQ(b.prepare(&skip), "");
+  auto server_db = Database::open(b.options(), push_migrations());
+  TombstoneStore server(*server_db);
+  auto apply = [](TombstoneStore& store, std::vector<TombstoneChange> changes) {
+    return await<Result<size_t>>(
+        [&](auto ex, auto done) { store.apply(ex, std::move(changes), done); });
+  };
+  std::string h(32, 'h');
+  for (int i = 0; i < 4; ++i) ASSERT_EQ(apply(server, {{h, at(4000000000)}}).value_or(9), 1u);
+  {
+    auto command_db = Database::open(b.options(), push_migrations());
+    TombstoneStore command(*command_db);
+    ASSERT_EQ(apply(command, {{h, std::nullopt}}).value_or(9), 1u);
+  }
+  for (int i = 0; i < 4; ++i) EXPECT_EQ(apply(server, {{h, std::nullopt}}).value_or(9), 0u) << i;
+}
+
 TEST(PushStoreSqlite, TheFileIsInWalModeAndOwnerOnly) {
   SqliteBackend b;
   bool skip = false;
