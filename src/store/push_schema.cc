@@ -3,7 +3,7 @@
 namespace herald::store {
 
 const std::vector<Migration>& push_migrations() {
-  // The exact DDL earlier Herald versions ran (SqliteStore, PostgresStore).
+  // The exact DDL earlier Herald versions ran, so their databases open as they are.
   static const std::vector<Migration> migrations = {
       {1,
        "CREATE TABLE tombstones ("
