@@ -32,146 +32,107 @@ SLACK = 1.0          # s: for a loaded test machine
 DEAD = [secrets.token_hex(32) for _ in range(3)]  # apns-sim answers 410 for these
 
 
-def main():
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("fault_postgres_stall: terminated"))
-    td = harness.TestDir("fault-postgres-stall")
-    pg_procs = harness.Procs()
-    pg = env = None
-    results = []
-    ok = False
+def body(run):
+    pg = run.frozen = harness.Postgres(run.procs, run.td.sub("postgres"))
+    http_ip = harness.free_loopback_ip(ports=(HTTP_PORT,))
+    extra = ('rate_limit_window = 0\n\n[store]\nbackend = "postgresql"\npostgresql = "%s"\n'
+             '\n[v1]\nenabled = true\nflush_interval = 1\nlisten = ["%s:%d"]\n'
+             % (pg.conninfo, http_ip, HTTP_PORT))
+    env = run.env = r.HostileEnv("fault-postgres-stall", sys.argv, extra=extra, td=run.td,
+                       sim_args=sum((["--token", t + "=dead"] for t in DEAD), []))
+    harness.wait_tcp(http_ip, HTTP_PORT, 10, env.herald.proc, "herald v1 http")
+    register_url = "http://%s:%d/push_appserver/v1/register" % (http_ip, HTTP_PORT)
 
-    def check(name, cond, detail=""):
-        results.append(bool(cond))
-        print("%s %-66s %s" % ("PASS" if cond else "FAIL", name, detail), flush=True)
+    def register():
+        body = urllib.parse.urlencode({"type": "apns", "node": "st-" + secrets.token_hex(8),
+                                       "token": r.token()}).encode()
+        try:
+            with urllib.request.urlopen(register_url, data=body, timeout=30) as resp:
+                return resp.status, resp.read().decode().split("\n")
+        except urllib.error.HTTPError as e:
+            return e.code, []
 
-    try:
-        pg = harness.Postgres(pg_procs, td.sub("postgres"))
-        http_ip = harness.free_loopback_ip(ports=(HTTP_PORT,))
-        extra = ('rate_limit_window = 0\n\n[store]\nbackend = "postgresql"\npostgresql = "%s"\n'
-                 '\n[v1]\nenabled = true\nflush_interval = 1\nlisten = ["%s:%d"]\n'
-                 % (pg.conninfo, http_ip, HTTP_PORT))
-        env = r.HostileEnv("fault-postgres-stall", sys.argv, extra=extra, td=td,
-                           sim_args=sum((["--token", t + "=dead"] for t in DEAD), []))
-        harness.wait_tcp(http_ip, HTTP_PORT, 10, env.herald.proc, "herald v1 http")
-        register_url = "http://%s:%d/push_appserver/v1/register" % (http_ip, HTTP_PORT)
+    status, lines = register()
+    assert status == 200 and lines[0] == "OK", (status, lines)
+    node, secret = lines[1], lines[2]
 
-        def register():
-            body = urllib.parse.urlencode({"type": "apns", "node": "st-" + secrets.token_hex(8),
-                                           "token": r.token()}).encode()
-            try:
-                with urllib.request.urlopen(register_url, data=body, timeout=30) as resp:
-                    return resp.status, resp.read().decode().split("\n")
-            except urllib.error.HTTPError as e:
-                return e.code, []
+    p = paced.Publisher(env.authenticated())
 
-        status, lines = register()
-        assert status == 200 and lines[0] == "OK", (status, lines)
-        node, secret = lines[1], lines[2]
+    def with_v1(phase):  # a v1 publish every 10th tick: 5 per second
+        def each(tick):
+            if tick % 10 == 0:
+                p.publish(node, "v1", phase, module=None, extra_options=r.field("secret", secret))
+        return each
 
-        p = paced.Publisher(env.authenticated())
-
-        def with_v1(phase):  # a v1 publish every 10th tick: 5 per second
-            def each(tick):
-                if tick % 10 == 0:
-                    p.publish(node, "v1", phase, module=None, extra_options=r.field("secret", secret))
-            return each
-
-        p.run(4, RATE, "before", with_v1("before"))
-        p.drain(10)
-        before = p.stats("before", "v2")
-        check("before: v2 publishes answered result", p.kinds("before", "v2") == [("result", None)] * before["offered"],
+    p.run(4, RATE, "before", with_v1("before"))
+    p.drain(10)
+    before = p.stats("before", "v2")
+    run.check("before: v2 publishes answered result", p.kinds("before", "v2") == [("result", None)] * before["offered"],
               "%(answered)d/%(offered)d, p50 %(p50).3f s, p95 %(p95).3f s" % before)
-        check("before: v1 publishes answered result", set(p.kinds("before", "v1")) == {("result", None)})
+    run.check("before: v1 publishes answered result", set(p.kinds("before", "v1")) == {("result", None)})
 
-        # --- PostgreSQL frozen ---
-        pg.freeze()
-        frozen_at = time.monotonic()
-        http_during = {}
+    # --- PostgreSQL frozen ---
+    pg.freeze()
+    frozen_at = time.monotonic()
+    http_during = {}
 
-        def register_during():
-            t0 = time.monotonic()
-            http_during["status"], _ = register()
-            http_during["took"] = time.monotonic() - t0
-        t = threading.Thread(target=register_during)
-        t.start()
-        for tok in DEAD:
-            p.publish(tok, "dead", "frozen")
-        p.run(8, RATE, "frozen", with_v1("frozen"))
-        p.drain(BOUND + SLACK)
-        t.join(BOUND + 2 * SLACK)
-        frozen_for = time.monotonic() - frozen_at
-        pg.thaw()
+    def register_during():
+        t0 = time.monotonic()
+        http_during["status"], _ = register()
+        http_during["took"] = time.monotonic() - t0
+    t = threading.Thread(target=register_during)
+    t.start()
+    for tok in DEAD:
+        p.publish(tok, "dead", "frozen")
+    p.run(8, RATE, "frozen", with_v1("frozen"))
+    p.drain(BOUND + SLACK)
+    t.join(BOUND + 2 * SLACK)
+    frozen_for = time.monotonic() - frozen_at
+    pg.thaw()
 
-        frozen = p.stats("frozen", "v2")
-        check("frozen: every v2 publish answered", frozen["answered"] == frozen["offered"],
+    frozen = p.stats("frozen", "v2")
+    run.check("frozen: every v2 publish answered", frozen["answered"] == frozen["offered"],
               "%(answered)d/%(offered)d" % frozen)
-        check("frozen: v2 all result", set(p.kinds("frozen", "v2")) == {("result", None)})
-        check("frozen: v2 latency as before (p95 <= max(0.25 s, 3 x before))",
+    run.check("frozen: v2 all result", set(p.kinds("frozen", "v2")) == {("result", None)})
+    run.check("frozen: v2 latency as before (p95 <= max(0.25 s, 3 x before))",
               frozen["p95"] <= max(0.25, 3 * before["p95"]),
               "p50 %.3f s p95 %.3f s max %.3f s (before p95 %.3f s)"
               % (frozen["p50"], frozen["p95"], frozen["max"], before["p95"]))
-        v1_lat = p.latencies("frozen", "v1")
-        check("frozen: v1 publishes answered wait", p.kinds("frozen", "v1")
+    v1_lat = p.latencies("frozen", "v1")
+    run.check("frozen: v1 publishes answered wait", p.kinds("frozen", "v1")
               and set(p.kinds("frozen", "v1")) == {("wait", "internal-server-error")},
               str(sorted(set(p.kinds("frozen", "v1")))))
-        check("frozen: every v1 publish answered", len(v1_lat) == p.stats("frozen", "v1")["offered"])
-        check("frozen: each v1 answer within the bound (%.1f s + %.1f s)" % (BOUND, SLACK),
+    run.check("frozen: every v1 publish answered", len(v1_lat) == p.stats("frozen", "v1")["offered"])
+    run.check("frozen: each v1 answer within the bound (%.1f s + %.1f s)" % (BOUND, SLACK),
               v1_lat and v1_lat[-1] <= BOUND + SLACK, "slowest %.2f s of %d" % (v1_lat[-1] if v1_lat else -1,
                                                                                   len(v1_lat)))
-        check("frozen: v1 registration over HTTP answered 503 within the bound",
+    run.check("frozen: v1 registration over HTTP answered 503 within the bound",
               http_during.get("status") == 503 and http_during.get("took", 99) <= BOUND + SLACK,
               str(http_during))
-        check("frozen: dead tokens refused (cancel)",
+    run.check("frozen: dead tokens refused (cancel)",
               p.kinds("frozen", "dead") == [("cancel", "item-not-found")] * len(DEAD))
-        print("PostgreSQL was frozen for %.1f s" % frozen_for, flush=True)
+    print("PostgreSQL was frozen for %.1f s" % frozen_for, flush=True)
 
-        # --- thawed: the store serves again within its retry interval ---
-        p.run(12, RATE, "after", with_v1("after"))
-        p.drain(10)
-        after_v1 = [k for i, k in sorted((p.sent[i]["at"], p.answers[i][0][1]) for i in p.answers
-                                        if p.sent[i]["phase"] == "after" and p.sent[i]["kind"] == "v1")]
-        check("after: v1 publishes delivered again", after_v1[-5:] == [("result", None)] * 5, str(after_v1[-5:]))
-        check("after: v2 all result", set(p.kinds("after", "v2")) == {("result", None)})
-        harness.wait_for(lambda: pg.query("SELECT count(*) FROM tombstones") == [[str(len(DEAD))]], 20,
-                         "the freeze's tombstones in PostgreSQL")
-        check("tombstones buried while frozen reach PostgreSQL", True)
+    # --- thawed: the store serves again within its retry interval ---
+    p.run(12, RATE, "after", with_v1("after"))
+    p.drain(10)
+    after_v1 = [k for i, k in sorted((p.sent[i]["at"], p.answers[i][0][1]) for i in p.answers
+                                    if p.sent[i]["phase"] == "after" and p.sent[i]["kind"] == "v1")]
+    run.check("after: v1 publishes delivered again", after_v1[-5:] == [("result", None)] * 5, str(after_v1[-5:]))
+    run.check("after: v2 all result", set(p.kinds("after", "v2")) == {("result", None)})
+    harness.wait_for(lambda: pg.query("SELECT count(*) FROM tombstones") == [[str(len(DEAD))]], 20,
+                     "the freeze's tombstones in PostgreSQL")
+    run.check("tombstones buried while frozen reach PostgreSQL", True)
 
-        p.drain(2)
-        p.read(time.monotonic() + 1)  # anything answered twice would arrive now
-        check("every request answered", not p.unanswered(), "%d unanswered" % len(p.unanswered()))
-        check("none answered twice", not p.answered_twice(), "%d twice" % len(p.answered_twice()))
-        reqs = env.sim.requests()
-        count = {}
-        for q in reqs:
-            count[q["token"]] = count.get(q["token"], 0) + 1
-        v2_tokens = [m["token"] for m in p.sent.values() if m["kind"] == "v2"]
-        check("each v2 token pushed exactly once", all(count.get(t) == 1 for t in v2_tokens),
-              "%d not once" % len([t for t in v2_tokens if count.get(t) != 1]))
-        check("each dead token asked once", all(count.get(t) == 1 for t in DEAD))
-        log = env.herald.settled_log_text()
-        check("log: the outage named once", log.count("store: PostgreSQL unreachable") == 1,
+    p.drain(2)
+    run.exactly_once(p, env.sim, ("v2", "dead"))
+    log = env.herald.settled_log_text()
+    run.check("log: the outage named once", log.count("store: PostgreSQL unreachable") == 1,
               "%d times" % log.count("store: PostgreSQL unreachable"))
-        check("log: the recovery named once", log.count("store: PostgreSQL reachable again") == 1,
+    run.check("log: the recovery named once", log.count("store: PostgreSQL reachable again") == 1,
               "%d times" % log.count("store: PostgreSQL reachable again"))
-        ok = all(results)
-    except Exception as e:  # noqa: BLE001
-        import traceback
-        traceback.print_exc()
-        check("fault_postgres_stall ran to the end", False, str(e))
-    finally:
-        print("fault_postgres_stall: %d/%d checks passed" % (sum(results), len(results)), flush=True)
-        if pg:
-            try:
-                pg.thaw()
-            except OSError:
-                pass
-        pg_procs.stop_all()
-        if env:
-            env.close(ok)
-        else:
-            td.close()
-    sys.exit(0 if ok else 1)
 
 
 if __name__ == "__main__":
-    main()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("fault_postgres_stall: terminated"))
+    paced.StallRun("fault-postgres-stall").main(body)

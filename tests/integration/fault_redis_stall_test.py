@@ -25,94 +25,57 @@ TIMEOUT = 0.5       # s, [redis] timeout_ms below
 SLACK = 0.3         # s, for a loaded test machine
 
 
-def main():
-    signal.signal(signal.SIGTERM, lambda *_: sys.exit("fault_redis_stall: terminated"))
-    td = harness.TestDir("fault-redis-stall")
-    redis_procs = harness.Procs()
-    redis = env = None
-    results = []
-    ok = False
+def body(run):
+    redis = run.frozen = harness.Redis(run.procs, run.td.sub("redis"))
+    extra = ('\n[redis]\naddress = "%s"\nkey_secret = "%s"\ntimeout_ms = %d\n'
+             % (redis.address, secrets.token_hex(16), int(TIMEOUT * 1000)))
+    env = run.env = r.HostileEnv("fault-redis-stall", sys.argv, extra=extra, td=run.td)
+    p = paced.Publisher(env.authenticated())
 
-    def check(name, cond, detail=""):
-        results.append(bool(cond))
-        print("%s %-66s %s" % ("PASS" if cond else "FAIL", name, detail), flush=True)
+    def with_pings(phase):  # a ping every 5th tick: 10 per second
+        def each(tick):
+            if tick % 5 == 0:
+                p.ping(phase)
+        return each
 
-    try:
-        redis = harness.Redis(redis_procs, td.sub("redis"))
-        extra = ('\n[redis]\naddress = "%s"\nkey_secret = "%s"\ntimeout_ms = %d\n'
-                 % (redis.address, secrets.token_hex(16), int(TIMEOUT * 1000)))
-        env = r.HostileEnv("fault-redis-stall", sys.argv, extra=extra, td=td)
-        p = paced.Publisher(env.authenticated())
-
-        def with_pings(phase):  # a ping every 5th tick: 10 per second
-            def each(tick):
-                if tick % 5 == 0:
-                    p.ping(phase)
-            return each
-
-        p.run(4, RATE, "before", with_pings("before"))
-        p.drain(5)
-        before = p.stats("before", "v2")
-        check("before: publishes answered result", p.kinds("before", "v2") == [("result", None)] * before["offered"],
+    p.run(4, RATE, "before", with_pings("before"))
+    p.drain(5)
+    before = p.stats("before", "v2")
+    run.check("before: publishes answered result", p.kinds("before", "v2") == [("result", None)] * before["offered"],
               "%(answered)d/%(offered)d, p95 %(p95).3f s" % before)
-        check("before: Redis holds the windows (keyed hashes)", len(redis.keys("herald:rl:*")) >= before["offered"])
+    run.check("before: Redis holds the windows (keyed hashes)", len(redis.keys("herald:rl:*")) >= before["offered"])
 
-        redis.freeze()
-        p.run(8, RATE, "frozen", with_pings("frozen"))
-        p.drain(TIMEOUT + 2)
-        redis.thaw()
-        frozen = p.stats("frozen", "v2")
-        pings = p.stats("frozen", "ping")
-        check("frozen: pings answered at once throughout (max <= 0.25 s)",
+    redis.freeze()
+    p.run(8, RATE, "frozen", with_pings("frozen"))
+    p.drain(TIMEOUT + 2)
+    redis.thaw()
+    frozen = p.stats("frozen", "v2")
+    pings = p.stats("frozen", "ping")
+    run.check("frozen: pings answered at once throughout (max <= 0.25 s)",
               pings["answered"] == pings["offered"] and pings["max"] <= 0.25,
               "%(answered)d/%(offered)d, p50 %(p50).3f s max %(max).3f s" % pings)
-        check("frozen: every publish answered result", p.kinds("frozen", "v2") == [("result", None)] * frozen["offered"],
+    run.check("frozen: every publish answered result", p.kinds("frozen", "v2") == [("result", None)] * frozen["offered"],
               "%(answered)d/%(offered)d" % frozen)
-        check("frozen: each within the Redis timeout (%.1f s + %.1f s)" % (TIMEOUT, SLACK),
+    run.check("frozen: each within the Redis timeout (%.1f s + %.1f s)" % (TIMEOUT, SLACK),
               frozen["max"] <= TIMEOUT + SLACK, "p50 %(p50).3f s p95 %(p95).3f s max %(max).3f s" % frozen)
-        log = env.herald.settled_log_text()
-        check("log: Redis unreachable said once", log.count("Redis unreachable") == 1,
+    log = env.herald.settled_log_text()
+    run.check("log: Redis unreachable said once", log.count("Redis unreachable") == 1,
               "%d times" % log.count("Redis unreachable"))
 
-        # After SIGCONT Redis is used again (retried every 5 s).
-        deadline = time.monotonic() + 15
-        while "Redis reachable again" not in env.herald.log_text() and time.monotonic() < deadline:
-            p.run(1, RATE, "after", with_pings("after"))
-        p.run(2, RATE, "after", with_pings("after"))
-        p.drain(5)
-        log = env.herald.settled_log_text()
-        check("after: Redis reachable again said once", log.count("Redis reachable again") == 1,
+    # After SIGCONT Redis is used again (retried every 5 s).
+    deadline = time.monotonic() + 15
+    while "Redis reachable again" not in env.herald.log_text() and time.monotonic() < deadline:
+        p.run(1, RATE, "after", with_pings("after"))
+    p.run(2, RATE, "after", with_pings("after"))
+    p.drain(5)
+    log = env.herald.settled_log_text()
+    run.check("after: Redis reachable again said once", log.count("Redis reachable again") == 1,
               "%d times" % log.count("Redis reachable again"))
-        check("after: publishes answered result", set(p.kinds("after", "v2")) == {("result", None)})
+    run.check("after: publishes answered result", set(p.kinds("after", "v2")) == {("result", None)})
 
-        p.read(time.monotonic() + 1)  # anything answered twice would arrive now
-        check("every request answered", not p.unanswered(), "%d unanswered" % len(p.unanswered()))
-        check("none answered twice", not p.answered_twice(), "%d twice" % len(p.answered_twice()))
-        count = {}
-        for q in env.sim.requests():
-            count[q["token"]] = count.get(q["token"], 0) + 1
-        tokens = [m["token"] for m in p.sent.values() if m["kind"] == "v2"]
-        check("each token pushed exactly once", all(count.get(t) == 1 for t in tokens),
-              "%d not once" % len([t for t in tokens if count.get(t) != 1]))
-        ok = all(results)
-    except Exception as e:  # noqa: BLE001
-        import traceback
-        traceback.print_exc()
-        check("fault_redis_stall ran to the end", False, str(e))
-    finally:
-        print("fault_redis_stall: %d/%d checks passed" % (sum(results), len(results)), flush=True)
-        if redis:
-            try:
-                redis.thaw()
-            except OSError:
-                pass
-        redis_procs.stop_all()
-        if env:
-            env.close(ok)
-        else:
-            td.close()
-    sys.exit(0 if ok else 1)
+    run.exactly_once(p, env.sim, ("v2",))
 
 
 if __name__ == "__main__":
-    main()
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit("fault_redis_stall: terminated"))
+    paced.StallRun("fault-redis-stall").main(body)

@@ -6,8 +6,10 @@ sent and every answer it got, for the stall tests (a store or Redis frozen while
     p.stats("before", kind="v2")  # answered, offered, latency quantiles
 """
 import secrets
+import sys
 import time
 
+import harness
 import raw_s2s as r
 
 
@@ -88,3 +90,61 @@ class Publisher:
 
     def unanswered(self):
         return [i for i in self.sent if i not in self.answers]
+
+
+class StallRun:
+    """What the stall tests share: PASS/FAIL lines for their checks, the exactly-once checks, and a
+    teardown that thaws the frozen server before stopping anything (a stopped process would hold
+    the rest up).
+
+        run = paced.StallRun("fault-x-stall")
+        run.main(body)  # body(run): sets run.env and run.frozen (an object with thaw()), checks
+    """
+
+    def __init__(self, name):
+        self.name = name
+        self.td = harness.TestDir(name)
+        self.procs = harness.Procs()
+        self.env = None
+        self.frozen = None
+        self.results = []
+
+    def check(self, what, cond, detail=""):
+        self.results.append(bool(cond))
+        print("%s %-66s %s" % ("PASS" if cond else "FAIL", what, detail), flush=True)
+
+    def exactly_once(self, p, sim, kinds):
+        """Every request answered once, and each token of `kinds` pushed to the simulator once."""
+        p.read(time.monotonic() + 1)  # anything answered twice would arrive now
+        self.check("every request answered", not p.unanswered(), "%d unanswered" % len(p.unanswered()))
+        self.check("none answered twice", not p.answered_twice(), "%d twice" % len(p.answered_twice()))
+        count = {}
+        for q in sim.requests():
+            count[q["token"]] = count.get(q["token"], 0) + 1
+        tokens = [m["token"] for m in p.sent.values() if m["kind"] in kinds]
+        self.check("each %s token pushed exactly once" % "/".join(kinds),
+                   all(count.get(t) == 1 for t in tokens),
+                   "%d not once" % len([t for t in tokens if count.get(t) != 1]))
+
+    def main(self, body):
+        ok = False
+        try:
+            body(self)
+            ok = all(self.results)
+        except Exception as e:  # noqa: BLE001
+            import traceback
+            traceback.print_exc()
+            self.check("%s ran to the end" % self.name, False, str(e))
+        finally:
+            print("%s: %d/%d checks passed" % (self.name, sum(self.results), len(self.results)), flush=True)
+            if self.frozen:
+                try:
+                    self.frozen.thaw()
+                except OSError:
+                    pass
+            self.procs.stop_all()
+            if self.env:
+                self.env.close(ok)
+            else:
+                self.td.close()
+        sys.exit(0 if ok else 1)
