@@ -98,6 +98,8 @@ class Bench:
                   'key_id = "KEY1234567"', 'key_file = "%s"' % self.p8]
         if self.sim:
             lines += ['endpoint = "127.0.0.1:%d"' % self.sim[1], 'ca_file = "%s"' % self.pki.ca]
+        if self.a.v1:
+            lines += ['', '[v1]', 'enabled = true']
         path = os.path.join(d, "herald.toml")
         with open(path, "w") as f:
             f.write("\n".join(lines) + "\n")
@@ -135,6 +137,8 @@ class Bench:
 
     # --- benchmarks ------------------------------------------------------
     def load(self, name, extra, domains):
+        if self.a.v1:
+            extra = extra + ["--v1-only"]
         if not self.sim:
             self.start_sim()
         lg_ip = harness.free_loopback_ip()
@@ -363,6 +367,8 @@ def main():
     p.add_argument("--rate", type=int, default=5000)
     p.add_argument("--e2e-rate", type=int, default=50, help="e2e_instructions: publishes/s offered")
     p.add_argument("--log-level", default="info")
+    p.add_argument("--v1", action="store_true",
+                   help="saturation, rate: v1 publishes only ([v1] on; each an unknown node, one store lookup)")
     p.add_argument("--idle-counts", default="1000,10000", help="idle: connection counts to measure")
     p.add_argument("--herald-bin", help="herald binary (default: BUILD/src/apps/herald/herald)")
     p.add_argument("--loadgen-bin", help="herald-loadgen binary (default: BUILD/bench/herald-loadgen)")

@@ -106,6 +106,7 @@ struct Options {
   std::string cert, key, ca;
   std::string fixtures_dir;
   bool include_v1 = false;
+  bool v1_only = false;  // only the v1 fixture: every publish is a store lookup in Herald
   std::string mode = "load";
   int domains = 16;
   int window = 64;
@@ -183,7 +184,8 @@ class Loadgen : public herald::xmpp::StanzaHandler {
     for (const auto& entry : std::filesystem::directory_iterator(o_.fixtures_dir)) {
       auto name = entry.path().filename().string();
       if (entry.path().extension() != ".xml") continue;
-      if (!o_.include_v1 && name.find("v1") != std::string::npos) continue;
+      bool v1 = name.find("v1") != std::string::npos;
+      if ((!o_.include_v1 && !o_.v1_only && v1) || (o_.v1_only && !v1)) continue;
       Element iq = load_fixture(entry.path().string());
       Element* pubsub = iq.child("pubsub", kPubsubNs);
       if (!pubsub || !pubsub->child("publish", kPubsubNs)) continue;
@@ -441,6 +443,8 @@ int main(int argc, char** argv) {
   cli.add_option("--ca", o.ca, "CA that issued Herald's certificate");
   cli.add_option("--fixtures", o.fixtures_dir, "directory of publish fixtures (*.xml)");
   cli.add_flag("--include-v1", o.include_v1, "also send the v1 (secret) fixture");
+  cli.add_flag("--v1-only", o.v1_only,
+               "send only the v1 fixture (unknown nodes: Herald reads the store for each)");
   cli.add_option("--mode", o.mode, "load or idle")->check(CLI::IsMember({"load", "idle"}));
   cli.add_option("--domains", o.domains, "number of peer domains (one stream each)");
   cli.add_option("--window", o.window, "closed loop: publishes outstanding per domain");

@@ -8,11 +8,13 @@
 // Run it under `valgrind --tool=callgrind` with --benchmark_min_time small
 // for an instruction count per push that does not depend on machine load.
 #include <benchmark/benchmark.h>
+#include <unistd.h>
 #include <nghttp2/nghttp2.h>
 
 #include <asio.hpp>
 #include <cstdio>
 #include <cstdlib>
+#include <filesystem>
 #include <fstream>
 #include <stdexcept>
 #include <string>
@@ -22,6 +24,7 @@
 #include "push/apns/http2_connection.h"
 #include "push/app_server.h"
 #include "push/tombstones.h"
+#include "store/push_schema.h"
 #include "store/tombstone_store.h"
 #include "xml/serializer.h"
 #include "xml/stream_parser.h"
@@ -30,12 +33,26 @@ namespace {
 
 using namespace herald;
 
-class NullStore : public store::TombstoneStore {
- public:
-  std::vector<store::Tombstone> load_all() override { return {}; }
-  bool put(std::string_view, std::chrono::system_clock::time_point) override { return true; }
-  bool erase(std::string_view) override { return true; }
-  size_t purge_expired(std::chrono::system_clock::time_point) override { return 0; }
+// The store under the tombstones: a throwaway SQLite file (the push path
+// reads the tombstones from memory; nothing here is buried).
+struct ScratchStore {
+  ScratchStore() {
+    std::string tmpl = (std::filesystem::temp_directory_path() / "herald-bench-XXXXXX").string();
+    if (!mkdtemp(tmpl.data())) throw std::runtime_error("mkdtemp failed");
+    dir = tmpl;
+    store::DatabaseOptions o;
+    o.target = dir + "/bench.sqlite";
+    db = store::Database::open(o, store::push_migrations());
+    tombstones = std::make_unique<store::TombstoneStore>(*db);
+  }
+  ~ScratchStore() {
+    tombstones.reset();
+    db.reset();
+    std::filesystem::remove_all(dir);
+  }
+  std::string dir;
+  std::unique_ptr<store::Database> db;
+  std::unique_ptr<store::TombstoneStore> tombstones;
 };
 
 // Builds the request and deflates its headers like Http2Connection does.
@@ -99,7 +116,7 @@ class PushPath {
  public:
   explicit PushPath(const char* fixture)
       : stanza_(read_fixture(fixture)),
-        tombstones_(store_),
+        tombstones_(io_.get_executor(), *store_.tombstones),
         upstream_(std::make_shared<EncodingUpstream>()),
         server_(io_, "push.test", sender_, {{"example-ios", push::UpstreamKind::apns, true, upstream_}},
                 tombstones_),
@@ -130,7 +147,7 @@ class PushPath {
   size_t node_ = 0;
   uint64_t n_ = 0;
   asio::io_context io_;
-  NullStore store_;
+  ScratchStore store_;
   push::Tombstones tombstones_;
   CountingSender sender_;
   std::shared_ptr<EncodingUpstream> upstream_;

@@ -112,7 +112,7 @@ void init(const Options& options) {
   g_file_sink.reset();
   if (options.file.empty()) {
     logger = std::make_shared<spdlog::logger>("herald",
-                                              std::make_shared<spdlog::sinks::stderr_sink_st>());
+                                              std::make_shared<spdlog::sinks::stderr_sink_mt>());
   } else {
     g_file_sink =
         std::make_shared<RotatingFileSink>(options.file, options.rotate_bytes, options.rotate_age);
@@ -170,7 +170,7 @@ void flush() {
 void shutdown() {
   spdlog::default_logger_raw()->flush();
   spdlog::set_default_logger(std::make_shared<spdlog::logger>(
-      "herald-stderr", std::make_shared<spdlog::sinks::stderr_sink_st>()));
+      "herald-stderr", std::make_shared<spdlog::sinks::stderr_sink_mt>()));
   g_file_sink.reset();
 }
 

@@ -76,6 +76,7 @@ bool RotatingFileSink::too_old() const {
 }
 
 void RotatingFileSink::rotate_if_old() {
+  std::lock_guard lock(mutex_);
   if (too_old() && size_ > 0) rotate();
 }
 

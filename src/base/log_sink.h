@@ -6,20 +6,21 @@
 // opens, so the active file never holds lines older than its own opening:
 // every line's age is then bounded by rotate_age plus the purge cutoff.
 // The active file is created mode 0640 (narrower if the umask says so).
-// Single-threaded (Herald logs from one io_context thread).
+// Thread-safe: the event loop logs, and so do the store's worker threads
+// (store/database.h) when the database goes away or comes back.
 #pragma once
 
-#include <spdlog/details/null_mutex.h>
 #include <spdlog/sinks/base_sink.h>
 
 #include <chrono>
 #include <cstdio>
 #include <filesystem>
+#include <mutex>
 #include <string>
 
 namespace herald::log {
 
-class RotatingFileSink : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+class RotatingFileSink : public spdlog::sinks::base_sink<std::mutex> {
  public:
   // max_bytes 0: no size limit; max_age 0: no age limit. Throws
   // std::runtime_error if the file cannot be opened.

@@ -77,7 +77,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
  private:
-  enum class Phase { handshake, reading, writing, closing };
+  enum class Phase { handshake, reading, handling, writing, closing };
 
   tcp::socket& socket() {
     if constexpr (kTls) {
@@ -98,6 +98,10 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   }
 
   void on_timeout() {
+    if (phase_ == Phase::handling) {
+      ++handling_;  // the handler's late answer is dropped
+      return respond(text_response(503, "no answer in time, try again later"), true);
+    }
     if (phase_ == Phase::reading && parser_.has_partial()) {
       // Only the bytes that arrived are at fault; say so before closing.
       return respond(text_response(408, "request not complete in time"), true);
@@ -127,8 +131,22 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
         if (over_limit_ || state_->stopped)
           return respond(text_response(503, "too many connections, try again later"), true);
         request.remote_address = remote_;
-        Response response = state_->router.handle(request);
-        return respond(response, !request.keep_alive);
+        // Bounded like a read: an asynchronous handler answers later. The
+        // timer holds the session meanwhile (a handler may drop `respond`).
+        phase_ = Phase::handling;
+        timer_.expires_after(state_->options.read_timeout);
+        timer_.async_wait([self = this->shared_from_this()](std::error_code ec) {
+          if (!ec) self->on_timeout();
+        });
+        uint64_t handling = ++handling_;
+        bool close = !request.keep_alive;
+        // The answer holds the session: nothing else does while it is handled.
+        state_->router.handle(request, [self = this->shared_from_this(), handling,
+                                        close](Response response) {
+          if (self->handling_ != handling || self->phase_ != Phase::handling) return;
+          self->respond(response, close);
+        });
+        return;
       }
       default: {
         int code = status_for(status);
@@ -182,6 +200,7 @@ class Session : public SessionBase, public std::enable_shared_from_this<Session<
   std::string remote_;
   bool over_limit_;
   Phase phase_ = Phase::reading;
+  uint64_t handling_ = 0;  // which request the pending answer is for
   std::array<char, kReadChunk> read_buffer_;
   std::string out_;
 };

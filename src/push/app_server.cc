@@ -25,6 +25,14 @@ std::string outcome_name(const ReplyPlan& plan, UpstreamStatus status) {
   return plan.success ? "delivered" : to_string(status);
 }
 
+// The request without its payload: all a reply needs, kept while the store
+// or Redis answers.
+xml::Element envelope_of(const xml::Element& iq) {
+  xml::Element envelope(iq.name(), iq.ns());
+  envelope.mutable_attributes() = iq.attributes();
+  return envelope;
+}
+
 }  // namespace
 
 struct AppServer::Held {
@@ -94,7 +102,10 @@ void AppServer::handle(xml::Element stanza) {
   } else if (type == "set" && is_publish(stanza)) {
     handle_publish(stanza);
   } else if (type == "set" && v1_ && v1::is_command(stanza) && addressed_to_domain(stanza)) {
-    sender_.send(v1::handle_command(stanza, *v1_, domain_));
+    std::weak_ptr<AppServer*> weak = self_;
+    v1::handle_command(stanza, *v1_, domain_, [weak](xml::Element reply) {
+      if (auto self = weak.lock()) (*self)->sender_.send(std::move(reply));
+    });
   } else if (type == "set") {
     ++counters_.unsupported;
     sender_.send(xmpp::make_error(stanza, xmpp::ErrorType::cancel, "service-unavailable"));
@@ -155,38 +166,52 @@ void AppServer::handle_publish(const xml::Element& iq) {
   const Publish& publish = std::get<Publish>(parsed);
 
   // v1 publishes name a registration node and carry its secret: the node's
-  // registration gives the module and the token.
-  std::string token = publish.node;
-  std::optional<std::string> wanted_module = publish.push_module;
-  std::string v1_node;
+  // registration, read from the store, gives the module and the token.
   if (publish.v1() && v1_) {
-    v1::Target target;
-    v1::Result r = v1_->authorize(publish.node, *publish.secret, &target);
-    if (r != v1::Result::ok) {
-      ++counters_.v1_refused;
-      log::info("publish from {} module - outcome v1-{} node {}", from_domain, v1::to_string(r),
-                log::Fingerprint{token});
-      if (r == v1::Result::error)
-        sender_.send(xmpp::make_error(iq, xmpp::ErrorType::wait, "internal-server-error"));
-      else if (r == v1::Result::forbidden)
-        sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "forbidden", "wrong secret"));
-      else
-        sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found",
-                                      "unknown v1 registration"));
-      return;
-    }
-    v1_node = publish.node;
-    token = std::move(target.token);
-    wanted_module = std::move(target.module);
-  } else if (publish.v1()) {
+    std::weak_ptr<AppServer*> weak = self_;
+    v1_->authorize(publish.node, *publish.secret,
+                   [weak, iq = envelope_of(iq), from_domain, node = publish.node,
+                    important = publish.important](v1::Answer a, v1::Target target) {
+                     auto self = weak.lock();
+                     if (!self) return;
+                     (*self)->authorized(iq, from_domain, node, important, a, std::move(target));
+                   });
+    return;
+  }
+  if (publish.v1()) {
     ++counters_.v1_refused;
     log::info("publish from {} module - outcome v1-unknown-node token {}", from_domain,
-              log::Fingerprint{token});
+              log::Fingerprint{publish.node});
     sender_.send(
         xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found", "unknown v1 registration"));
     return;
   }
+  route(iq, from_domain, publish.node, publish.push_module, publish.important, {});
+}
 
+void AppServer::authorized(const xml::Element& iq, const std::string& from_domain,
+                           const std::string& node, bool important, v1::Answer answer,
+                           v1::Target target) {
+  if (answer != v1::Answer::ok) {
+    ++counters_.v1_refused;
+    log::info("publish from {} module - outcome v1-{} node {}", from_domain, v1::to_string(answer),
+              log::Fingerprint{node});
+    if (answer == v1::Answer::forbidden)
+      sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "forbidden", "wrong secret"));
+    else if (answer == v1::Answer::not_found)
+      sender_.send(xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found",
+                                    "unknown v1 registration"));
+    else  // the store failed or did not answer in time: the publisher retries
+      sender_.send(xmpp::make_error(iq, xmpp::ErrorType::wait, "internal-server-error",
+                                    "registration store unavailable, retry later"));
+    return;
+  }
+  route(iq, from_domain, target.token, target.module, important, node);
+}
+
+void AppServer::route(const xml::Element& iq, const std::string& from_domain,
+                      const std::string& token, const std::optional<std::string>& wanted_module,
+                      bool important, const std::string& v1_node) {
   Module* module = find_module(wanted_module);
   if (!module) {
     // Transient on purpose: a configuration edit must not wipe registrations.
@@ -209,7 +234,7 @@ void AppServer::handle_publish(const xml::Element& iq) {
   }
 
   // Hashed once: the tombstone key and every log line's fingerprint.
-  const std::string token_hash = sha256(token);
+  std::string token_hash = sha256(token);
   if (tombstones_.is_dead_hashed(token_hash, std::chrono::system_clock::now())) {
     ++counters_.tombstoned;
     log::info("publish from {} module {} outcome tombstoned token {}", from_domain, module_name,
@@ -228,12 +253,31 @@ void AppServer::handle_publish(const xml::Element& iq) {
     return;
   }
 
-  PushJob job{token, publish.important};
-  RateVerdict verdict = options_.shared_rate_limit ? options_.shared_rate_limit->check(token, now)
-                                                   : limiter_.check(token, now);
+  PushJob job{token, important};
+  if (!options_.shared_rate_limit) {
+    decide(iq, from_domain, *module, std::move(job), token_hash, v1_node,
+           limiter_.check(token, now));
+    return;
+  }
+  // Redis decides (or this node's own limiter, within Redis's timeout).
+  std::weak_ptr<AppServer*> weak = self_;
+  options_.shared_rate_limit->check(
+      token, now,
+      [weak, iq = envelope_of(iq), from_domain, module, job = std::move(job),
+       token_hash = std::move(token_hash), v1_node](RateVerdict verdict) mutable {
+        auto self = weak.lock();
+        if (!self) return;
+        (*self)->decide(iq, from_domain, *module, std::move(job), token_hash, v1_node, verdict);
+      });
+}
+
+void AppServer::decide(const xml::Element& iq, const std::string& from_domain, Module& module,
+                       PushJob job, const std::string& token_hash, const std::string& v1_node,
+                       RateVerdict verdict) {
+  const std::string& module_name = module.config.name;
   switch (verdict.decision) {
     case RateDecision::send_now:
-      send_now(iq, from_domain, *module, std::move(job), token_hash, v1_node);
+      send_now(iq, from_domain, module, std::move(job), token_hash, v1_node);
       return;
     case RateDecision::hold:
       ++counters_.held;
@@ -245,8 +289,8 @@ void AppServer::handle_publish(const xml::Element& iq) {
       ++counters_.absorbed;
       log::info("publish from {} module {} outcome absorbed token {}", from_domain, module_name,
                 log::TokenHash{token_hash});
-      if (auto it = held_.find(token); it != held_.end())
-        it->second->important = it->second->important || publish.important;
+      if (auto it = held_.find(job.token); it != held_.end())
+        it->second->important = it->second->important || job.important;
       break;
   }
   // Coalesced pushes are accepted: answered with a result, never an error.
@@ -277,18 +321,27 @@ ReplyPlan AppServer::apply_outcome(Module& module, const std::string& token,
   // Batched: the store is written by the flush job, not on this path.
   if (v1_ && !v1_node.empty()) v1_->record(v1_node, result.status == UpstreamStatus::delivered);
   if (plan.bury) {
-    bool kept = false;
+    auto until = std::chrono::system_clock::now() + options_.tombstone_lifetime;
+    std::optional<std::chrono::system_clock::time_point> since;
+    if (result.dead_since_ms)
+      since = std::chrono::system_clock::time_point(std::chrono::milliseconds(*result.dead_since_ms));
+    // A v1 registration renewed after Apple's timestamp holds a token the app
+    // got again: then the token is alive, and no tombstone. That needs the
+    // store's answer; every other dead token is buried at once.
+    bool ask_store = v1_ && !v1_node.empty() && since;
+    if (!ask_store) tombstones_.bury(token, until);
     if (v1_) {
-      std::optional<std::chrono::system_clock::time_point> since;
-      if (result.dead_since_ms)
-        since =
-            std::chrono::system_clock::time_point(std::chrono::milliseconds(*result.dead_since_ms));
-      v1_->token_dead(module.config.name, token, since);
-      // Renewed after Apple's timestamp: the token is alive again.
-      kept = !v1_node.empty() && since && v1_->exists(v1_node);
+      std::weak_ptr<AppServer*> weak = self_;
+      v1_->token_dead(module.config.name, token, since,
+                      [weak, ask_store, v1_node, token, until](Result<size_t>) {
+                        auto self = weak.lock();
+                        if (!self || !ask_store) return;
+                        (*self)->v1_->exists(v1_node, [weak, token, until](bool kept) {
+                          auto self = weak.lock();
+                          if (self && !kept) (*self)->tombstones_.bury(token, until);
+                        });
+                      });
     }
-    if (!kept)
-      tombstones_.bury(token, std::chrono::system_clock::now() + options_.tombstone_lifetime);
   }
   if (plan.suspect_environment_mixup) {
     log::warn(

@@ -5,17 +5,22 @@
 // every IQ get/set exactly once: disco#info and XEP-0199 ping on the domain,
 // the v1 ad-hoc commands (push/v1/adhoc.h), and pubsub publishes, which it
 // checks in this order (docs/protocol.md):
-//   parse → v1 (secret without pushModule: the node's registration gives
-//   module and token; unknown node or wrong secret → cancel, store failure →
-//   wait; without v1 every such node is unknown) → known module → token
+//   parse → v1 (secret without pushModule: the node's registration, read
+//   from the store, gives module and token; unknown node or wrong secret →
+//   cancel, the store failed or did not answer within its bound → wait;
+//   without v1 every such node is unknown) → known module → token
 //   plausible for the module's upstream →
 //   tombstone → per-token rate limit → send via the module's Upstream,
 // and maps the outcome to a result or an error (reply_policy.h). IQ results
 // and errors addressed to us, messages and presences are ignored.
 //
-// A publish the upstream has not settled within `reply_timeout` is answered
-// with `wait` (ejabberd gives up after 32 s); the late outcome still updates
-// tombstones. Runs on one io_context thread; handle() must be called there.
+// Nothing here waits: a v1 lookup goes to the store's workers and a shared
+// rate limit to Redis's (each answers on this loop within its bound: 4.5 s
+// and 50 ms by default), and a v2 publish never touches the store
+// (tombstones are in memory, written behind). A publish the upstream has
+// not settled within `reply_timeout` is answered with `wait` (ejabberd gives
+// up after 32 s); the late outcome still updates tombstones. Runs on one
+// io_context thread; handle() must be called there.
 //
 // Privacy: logs carry the sender's domain (never a JID), the module, the
 // outcome and a token fingerprint; the ping sender only at debug level.
@@ -116,6 +121,15 @@ class AppServer : public xmpp::StanzaHandler {
 
   void handle_get(const xml::Element& iq);
   void handle_publish(const xml::Element& iq);
+  // The steps of a publish after parsing; `iq` may be the request or its
+  // envelope (attributes only), all a reply needs.
+  void authorized(const xml::Element& iq, const std::string& from_domain, const std::string& node,
+                  bool important, v1::Answer answer, v1::Target target);
+  void route(const xml::Element& iq, const std::string& from_domain, const std::string& token,
+             const std::optional<std::string>& wanted_module, bool important,
+             const std::string& v1_node);
+  void decide(const xml::Element& iq, const std::string& from_domain, Module& module, PushJob job,
+              const std::string& token_hash, const std::string& v1_node, RateVerdict verdict);
   // `token_hash` is the token's SHA-256; `v1_node` is the registration a v1
   // publish named ("" for v2).
   void send_now(const xml::Element& iq, const std::string& from_domain, Module& module,

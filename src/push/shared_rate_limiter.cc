@@ -20,10 +20,10 @@ milliseconds to_ms(std::chrono::steady_clock::duration d) {
 
 }  // namespace
 
-SharedRateLimiter::SharedRateLimiter(RateLimitConfig config, store::RedisOptions redis,
-                                     std::string key_secret)
+SharedRateLimiter::SharedRateLimiter(asio::any_io_executor loop, RateLimitConfig config,
+                                     store::RedisOptions redis, std::string key_secret)
     : config_(config),
-      redis_(std::move(redis)),
+      redis_(std::move(loop), std::move(redis)),
       key_secret_(std::move(key_secret)),
       local_(config) {}
 
@@ -41,30 +41,37 @@ void SharedRateLimiter::note(bool reachable) {
               redis_.error());
 }
 
-RateVerdict SharedRateLimiter::check(std::string_view token, TimePoint now) {
+void SharedRateLimiter::check(std::string_view token, TimePoint now,
+                              std::function<void(RateVerdict)> done) {
   if (config_.window <= std::chrono::steady_clock::duration::zero())
-    return local_.check(token, now);
-  auto outcome = redis_.advance(key_of(token), to_ms(config_.window), kGrace);
-  note(outcome.has_value());
-  if (!outcome) return local_.check(token, now);
-  switch (outcome->step) {
-    case store::RedisWindows::Step::opened:
-      return {RateDecision::send_now};
-    case store::RedisWindows::Step::marked:
-      return {RateDecision::hold, now + outcome->remaining};
-    case store::RedisWindows::Step::already_marked:
-      break;
-  }
-  return {RateDecision::absorb};
+    return done(local_.check(token, now));
+  // The limiter outlives the loop's handlers (the server owns both), and a
+  // destroyed RedisWindows drops its unanswered calls.
+  redis_.advance(key_of(token), to_ms(config_.window), kGrace,
+                 [this, token = std::string(token), now,
+                  done = std::move(done)](std::optional<store::RedisWindows::Outcome> outcome) {
+                   note(outcome.has_value());
+                   if (!outcome) return done(local_.check(token, now));
+                   switch (outcome->step) {
+                     case store::RedisWindows::Step::opened:
+                       return done({RateDecision::send_now});
+                     case store::RedisWindows::Step::marked:
+                       return done({RateDecision::hold, now + outcome->remaining});
+                     case store::RedisWindows::Step::already_marked:
+                       break;
+                   }
+                   done({RateDecision::absorb});
+                 });
 }
 
 void SharedRateLimiter::release(std::string_view token, TimePoint now) {
-  if (config_.window > std::chrono::steady_clock::duration::zero()) {
-    bool ok = redis_.restart(key_of(token), to_ms(config_.window));
-    note(ok);
-    if (ok) return;
-  }
-  local_.release(token, now);
+  if (config_.window <= std::chrono::steady_clock::duration::zero())
+    return local_.release(token, now);
+  redis_.restart(key_of(token), to_ms(config_.window),
+                 [this, token = std::string(token), now](bool ok) {
+                   note(ok);
+                   if (!ok) local_.release(token, now);
+                 });
 }
 
 }  // namespace herald::push

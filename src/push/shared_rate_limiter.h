@@ -9,12 +9,15 @@
 // node folds that publish into the held one (its `important` flag is not
 // carried across nodes).
 //
-// When Redis is unreachable each node falls back to its own RateLimiter and
-// says so in the log once; once more when Redis answers again. Calls block
-// for at most RedisOptions::timeout, and only once per retry interval while
-// Redis is down (see redis_windows.h). One thread (the app server's).
+// Asynchronous: check() answers through `done` on the loop, within
+// RedisOptions::timeout (50 ms by default). When Redis is unreachable or
+// does not answer in time, this node's own RateLimiter decides instead, and
+// the log says so once; once more when Redis answers again. While Redis is
+// known down (redis_windows.h) the answer comes at once, before check()
+// returns. One loop (the app server's).
 #pragma once
 
+#include <functional>
 #include <memory>
 #include <string>
 #include <string_view>
@@ -28,12 +31,13 @@ class SharedRateLimiter {
  public:
   using TimePoint = std::chrono::steady_clock::time_point;
 
-  SharedRateLimiter(RateLimitConfig config, store::RedisOptions redis, std::string key_secret);
+  SharedRateLimiter(asio::any_io_executor loop, RateLimitConfig config, store::RedisOptions redis,
+                    std::string key_secret);
 
-  RateVerdict check(std::string_view token, TimePoint now);
+  void check(std::string_view token, TimePoint now, std::function<void(RateVerdict)> done);
   void release(std::string_view token, TimePoint now);
 
-  // Whether the last call used Redis (false: per-node fallback).
+  // Whether the last answer came from Redis (false: per-node fallback).
   bool shared() const { return shared_; }
 
  private:

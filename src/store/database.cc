@@ -40,15 +40,12 @@ Status Connection::transaction(const std::function<Status()>& work) {
 
 void Database::run(asio::any_io_executor executor, std::function<Status(Connection&)> work,
                    std::function<void(Status)> done, std::string_view order_key) {
+  auto answer = std::make_shared<detail::Answer<Status>>(std::move(executor), std::move(done));
+  answer->arm(answer_timeout());
   submit(
-      [executor, work = std::move(work), done = std::move(done)](
-          Connection* c, const Status& refused) mutable -> Completion {
+      [answer, work = std::move(work)](Connection* c, const Status& refused) mutable -> Completion {
         Status status = c ? work(*c) : refused;
-        return [executor, done = std::move(done), status = std::move(status)]() mutable {
-          asio::post(executor, [done = std::move(done), status = std::move(status)]() mutable {
-            done(std::move(status));
-          });
-        };
+        return [answer, status = std::move(status)]() mutable { answer->deliver(std::move(status)); };
       },
       order_key);
 }
@@ -157,6 +154,7 @@ class PooledDatabase : public Database {
 
   Engine engine() const override { return options_.engine; }
   int schema_version() const override { return version_; }
+  std::chrono::milliseconds answer_timeout() const override { return options_.answer_timeout(); }
   bool healthy() const override { return healthy_.load(std::memory_order_relaxed); }
 
  protected:
@@ -211,7 +209,7 @@ class PooledDatabase : public Database {
                              " ms for the store"))();
       return;
     }
-    if (!w.connection || !w.connection->usable()) {
+    if (!w.connection || !w.connection->alive()) {
       w.connection.reset();
       if (now < w.next_attempt) {
         q.job(nullptr, Unavailable("the database is unreachable"))();
@@ -239,10 +237,12 @@ class PooledDatabase : public Database {
 
   // One line when the store goes down and one when it is back, never one per job.
   void set_healthy(bool up, const Status& why) {
+    const char* what = options_.engine == Engine::sqlite ? "SQLite" : "PostgreSQL";
     bool was = healthy_.exchange(up);
-    if (was && !up) log::warn("store: the database is unreachable ({}); retrying every {} ms",
-                              why.to_string(), options_.retry_interval.count());
-    if (!was && up) log::info("store: the database is reachable again");
+    if (was && !up)
+      log::warn("store: {} unreachable ({}); retrying every {} ms", what, why.to_string(),
+                options_.retry_interval.count());
+    if (!was && up) log::info("store: {} reachable again", what);
   }
 
   DatabaseOptions options_;

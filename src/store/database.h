@@ -24,7 +24,10 @@
 //  - connect_timeout and TCP keep-alives (PostgreSQL): a dead server is
 //    noticed; reconnects are tried at most every retry_interval, and jobs in
 //    between fail fast with `unavailable`.
-// So a job completes within queue_timeout + its statements' bounds.
+//  - answer_timeout(): whatever happens inside (a reconnect, a job of many
+//    statements), `done` runs within queue_timeout + one statement's bound
+//    (statement_bound()) of run(): past it the caller is answered `timeout`
+//    and the job's own late result is dropped. Defaults: 2 s + 2.5 s = 4.5 s.
 //
 // Ordering: jobs may run concurrently on different workers, in any order.
 // Jobs given the same non-empty `order_key` run one after another in the
@@ -39,7 +42,10 @@
 #pragma once
 
 #include <asio/any_io_executor.hpp>
+#include <asio/io_context.hpp>
 #include <asio/post.hpp>
+#include <asio/steady_timer.hpp>
+#include <algorithm>
 #include <chrono>
 #include <cstdint>
 #include <functional>
@@ -84,6 +90,10 @@ class Connection {
   // False once the connection broke (a timeout or a lost server): the
   // worker then replaces it.
   virtual bool usable() const { return true; }
+  // Called by the worker before each job, without waiting: also notices a
+  // connection the server closed while it was idle (a restart), so that the
+  // job gets a fresh connection instead of failing on the dead one.
+  virtual bool alive() { return usable(); }
   // One statement with $N parameters. Errors: `exists` for a unique or
   // primary key violation, `timeout`, `unavailable` (connection lost),
   // `internal` otherwise.
@@ -102,6 +112,12 @@ struct Migration {
   std::string postgres;  // the same for PostgreSQL
 };
 
+// How long one statement may hold a worker: the statement timeout, then a
+// quarter more (at least 250 ms) for a server that stopped answering.
+inline std::chrono::milliseconds statement_bound(std::chrono::milliseconds statement_timeout) {
+  return statement_timeout + std::max(std::chrono::milliseconds(250), statement_timeout / 4);
+}
+
 struct DatabaseOptions {
   Engine engine = Engine::sqlite;
   // SQLite: a file path (":memory:" is refused: workers need one file).
@@ -119,6 +135,11 @@ struct DatabaseOptions {
   // The table holding the schema version (one row, column `version`): each
   // application has its own, so two may share one PostgreSQL database.
   std::string version_table = "schema_version";
+
+  // The bound on every asynchronous answer (see the top of this file).
+  std::chrono::milliseconds answer_timeout() const {
+    return queue_timeout + statement_bound(statement_timeout);
+  }
 };
 
 class Database {
@@ -133,11 +154,14 @@ class Database {
 
   virtual Engine engine() const = 0;
   virtual int schema_version() const = 0;
+  virtual std::chrono::milliseconds answer_timeout() const = 0;
   // Whether the last job reached the engine (for readiness and metrics).
   virtual bool healthy() const = 0;
 
   // Runs `work` on a worker; `done` is posted to `executor` with its result
-  // (or with `timeout`/`unavailable` if it could not run in time).
+  // (or with `timeout`/`unavailable` if it could not run in time), within
+  // answer_timeout(). The executor must run its handlers one at a time (an
+  // event loop or a strand).
   template <typename T>
   void run(asio::any_io_executor executor, std::function<Result<T>(Connection&)> work,
            std::function<void(Result<T>)> done, std::string_view order_key = {});
@@ -165,18 +189,56 @@ class Database {
   void wait_for(std::function<void(Connection*, const Status&)> work);
 };
 
+namespace detail {
+
+// One asynchronous answer: the job's result or, at the deadline, `timeout`,
+// whichever comes first; the other is dropped. Touched on the executor only.
+template <typename R>
+class Answer : public std::enable_shared_from_this<Answer<R>> {
+ public:
+  Answer(asio::any_io_executor executor, std::function<void(R)> done)
+      : executor_(std::move(executor)), done_(std::move(done)), timer_(executor_) {}
+
+  void arm(std::chrono::milliseconds deadline) {
+    timer_.expires_after(deadline);
+    timer_.async_wait([self = this->shared_from_this(), deadline](std::error_code ec) {
+      if (!ec)
+        self->finish(R(Timeout("no answer from the store within " +
+                               std::to_string(deadline.count()) + " ms")));
+    });
+  }
+  // From the worker: hands the result to the executor.
+  void deliver(R result) {
+    asio::post(executor_, [self = this->shared_from_this(), result = std::move(result)]() mutable {
+      self->finish(std::move(result));
+    });
+  }
+
+ private:
+  void finish(R result) {
+    if (!done_) return;
+    timer_.cancel();
+    auto done = std::move(done_);
+    done_ = nullptr;
+    done(std::move(result));
+  }
+
+  asio::any_io_executor executor_;
+  std::function<void(R)> done_;
+  asio::steady_timer timer_;
+};
+
+}  // namespace detail
+
 template <typename T>
 void Database::run(asio::any_io_executor executor, std::function<Result<T>(Connection&)> work,
                    std::function<void(Result<T>)> done, std::string_view order_key) {
+  auto answer = std::make_shared<detail::Answer<Result<T>>>(std::move(executor), std::move(done));
+  answer->arm(answer_timeout());
   submit(
-      [executor, work = std::move(work), done = std::move(done)](
-          Connection* c, const Status& refused) mutable -> Completion {
+      [answer, work = std::move(work)](Connection* c, const Status& refused) mutable -> Completion {
         Result<T> result = c ? work(*c) : Result<T>(refused);
-        return [executor, done = std::move(done), result = std::move(result)]() mutable {
-          asio::post(executor, [done = std::move(done), result = std::move(result)]() mutable {
-            done(std::move(result));
-          });
-        };
+        return [answer, result = std::move(result)]() mutable { answer->deliver(std::move(result)); };
       },
       order_key);
 }
@@ -188,6 +250,20 @@ Result<T> Database::run_sync(std::function<Result<T>(Connection&)> work) {
     out.emplace(c ? work(*c) : Result<T>(refused));
   });
   return std::move(*out);
+}
+
+// Start-up, command-line tools and tests only (never on an event loop):
+// starts an asynchronous call, `start(executor, done)` (a store method with
+// its arguments bound), on a private loop and waits for its answer.
+//   auto all = store::await<Result<std::vector<Tombstone>>>(
+//       [&](auto executor, auto done) { tombstones.load_all(executor, done); });
+template <typename R, typename Start>
+R await(Start start) {
+  asio::io_context io;
+  std::optional<R> out;
+  start(io.get_executor(), std::function<void(R)>([&out](R r) { out.emplace(std::move(r)); }));
+  io.run();
+  return out ? std::move(*out) : R(Internal("the call never answered"));
 }
 
 }  // namespace herald::store

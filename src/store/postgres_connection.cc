@@ -14,13 +14,6 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-// The server cancels a slow statement at the statement timeout and the
-// connection stays usable; the client stops waiting a little later, only
-// for a server that no longer answers at all (the connection is dropped).
-std::chrono::milliseconds client_deadline(std::chrono::milliseconds statement_timeout) {
-  return statement_timeout + std::max(std::chrono::milliseconds(250), statement_timeout / 4);
-}
-
 // PostgreSQL type OIDs of the values we send and read.
 constexpr Oid kBool = 16, kBytea = 17, kInt8 = 20, kInt2 = 21, kInt4 = 23, kText = 25;
 
@@ -111,6 +104,20 @@ PostgresConnection::PostgresConnection(pg_conn* conn, PostgresConnectOptions opt
 PostgresConnection::~PostgresConnection() { PQfinish(conn_); }
 
 bool PostgresConnection::usable() const { return !broken_ && PQstatus(conn_) == CONNECTION_OK; }
+
+bool PostgresConnection::alive() {
+  if (!usable()) return false;
+  // An idle connection has nothing to read, unless the server said goodbye
+  // (a restart's "terminating connection", then the close) or reported a
+  // setting. Reads until nothing is left, so that a close behind the
+  // goodbye is seen too.
+  for (int i = 0; i < 4 && usable(); ++i) {
+    pollfd p{PQsocket(conn_), POLLIN, 0};
+    if (::poll(&p, 1, 0) <= 0) break;
+    if (!PQconsumeInput(conn_) || PQstatus(conn_) != CONNECTION_OK) broken_ = true;
+  }
+  return usable();
+}
 
 Status PostgresConnection::lost(const char* what) {
   broken_ = true;
@@ -209,7 +216,7 @@ Result<Rows> PostgresConnection::query(std::string_view sql, const std::vector<V
       lengths[i] = int(bytes.size());
     }
   }
-  auto deadline = Clock::now() + client_deadline(options_.statement_timeout);
+  auto deadline = Clock::now() + statement_bound(options_.statement_timeout);
   if (!PQsendQueryParams(conn_, text.c_str(), int(n), types.data(), values.data(), lengths.data(),
                          formats.data(), 1))
     return lost("sending a statement");
@@ -225,7 +232,7 @@ Result<Rows> PostgresConnection::query(std::string_view sql, const std::vector<V
 Status PostgresConnection::script(std::string_view sql) {
   if (!usable()) return Unavailable("PostgreSQL connection is down");
   std::string text(sql);
-  auto deadline = Clock::now() + client_deadline(options_.statement_timeout);
+  auto deadline = Clock::now() + statement_bound(options_.statement_timeout);
   if (!PQsendQuery(conn_, text.c_str())) return lost("sending a script");
   if (Status s = flush_and_wait(deadline); !s.ok()) return s;
   Status s = collect(conn_, nullptr);

@@ -38,6 +38,7 @@ class PostgresConnection : public Connection {
   Result<Rows> query(std::string_view sql, const std::vector<Value>& params) override;
   Status script(std::string_view sql) override;
   bool usable() const override;
+  bool alive() override;
 
  private:
   PostgresConnection(pg_conn* conn, PostgresConnectOptions options);

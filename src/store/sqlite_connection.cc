@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <cerrno>
 #include <cstdlib>
 
 #include "base/log.h"
@@ -70,10 +71,16 @@ Result<std::unique_ptr<SqliteConnection>> SqliteConnection::open(
   if (path.empty() || path == ":memory:")
     return Invalid("SQLite needs a file (workers share it)");
   // Create the file owner-only before SQLite does (it would use the umask);
-  // SQLite gives the -wal and -shm files the same mode.
-  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0600);
-  if (fd < 0) return Unavailable("cannot create the database file " + path);
-  ::close(fd);
+  // SQLite gives the -wal and -shm files the same mode. Only a file that did
+  // not exist: closing a descriptor of a file this process has open drops
+  // every POSIX lock the process holds on it, SQLite's included, and then
+  // another process closing the file takes itself for the last one and
+  // deletes the WAL under us.
+  int fd = ::open(path.c_str(), O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+  if (fd >= 0)
+    ::close(fd);
+  else if (errno != EEXIST)
+    return Unavailable("cannot create the database file " + path);
   sqlite3* db = nullptr;
   int rc = sqlite3_open_v2(path.c_str(), &db,
                            SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, nullptr);

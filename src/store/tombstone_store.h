@@ -3,15 +3,22 @@
 // SHA-256 of the token and the time until which it counts as dead are kept
 // (docs/privacy.md promise 3); never the token itself.
 //
-// Implementations are used from one thread. Failures are logged by the
-// implementation and reported as false; the in-memory set stays authoritative
-// for the running process.
+// Asynchronous, on store::Database (either engine, push_schema.h): each call
+// is one job; `done` runs on the executor given, within the database's
+// answer_timeout(). A failure of the engine is a non-ok Status (unavailable,
+// timeout), never an empty answer. Command-line tools wait with
+// store::await(). The Database must outlive the calls' answers.
 #pragma once
 
+#include <asio/any_io_executor.hpp>
 #include <chrono>
+#include <functional>
+#include <optional>
 #include <string>
-#include <string_view>
 #include <vector>
+
+#include "base/status.h"
+#include "store/database.h"
 
 namespace herald::store {
 
@@ -20,15 +27,29 @@ struct Tombstone {
   std::chrono::system_clock::time_point until;
 };
 
+// One write: with `until`, inserts or replaces the tombstone; without, erases it.
+struct TombstoneChange {
+  std::string token_hash;
+  std::optional<std::chrono::system_clock::time_point> until;
+};
+
 class TombstoneStore {
  public:
-  virtual ~TombstoneStore() = default;
-  virtual std::vector<Tombstone> load_all() = 0;
-  // Inserts or replaces the tombstone for this hash.
-  virtual bool put(std::string_view token_hash, std::chrono::system_clock::time_point until) = 0;
-  virtual bool erase(std::string_view token_hash) = 0;
-  // Deletes tombstones whose `until` is at or before `now`; returns how many.
-  virtual size_t purge_expired(std::chrono::system_clock::time_point now) = 0;
+  using Executor = asio::any_io_executor;
+  using TimePoint = std::chrono::system_clock::time_point;
+
+  explicit TombstoneStore(Database& db) : db_(db) {}
+
+  void load_all(Executor executor, std::function<void(Result<std::vector<Tombstone>>)> done);
+  // In order, in one transaction (all or nothing). Answers how many rows
+  // changed: an erase of a hash that had no tombstone changes none.
+  void apply(Executor executor, std::vector<TombstoneChange> changes,
+             std::function<void(Result<size_t>)> done);
+  // Deletes tombstones whose `until` is at or before `now`; answers how many.
+  void purge_expired(Executor executor, TimePoint now, std::function<void(Result<size_t>)> done);
+
+ private:
+  Database& db_;
 };
 
 }  // namespace herald::store

@@ -612,6 +612,32 @@ class Postgres:
     def stop(self):
         self.procs.stop(self.proc, sig=signal.SIGINT)  # fast shutdown: connected clients do not hold it
 
+    def pids(self):
+        """The postmaster and its children (backends, background workers)."""
+        with open(os.path.join(self.data, "postmaster.pid")) as f:
+            root = int(f.readline())
+        out = [root]
+        for name in os.listdir("/proc"):
+            if not name.isdigit():
+                continue
+            try:
+                with open("/proc/%s/stat" % name) as f:
+                    stat = f.read()
+            except OSError:
+                continue
+            if int(stat[stat.rindex(")") + 2:].split()[1]) == root:
+                out.append(int(name))
+        return out
+
+    def freeze(self):
+        """SIGSTOP to the postmaster and every backend: TCP still accepted, nothing answered."""
+        for pid in self.pids():
+            os.kill(pid, signal.SIGSTOP)
+
+    def thaw(self):
+        for pid in self.pids():
+            os.kill(pid, signal.SIGCONT)
+
     def query(self, sql):
         """Rows of one query through psql, as lists of strings."""
         out = run(["psql", "-X", "-A", "-t", "-F", "|", "-d", self.conninfo, "-c", sql], timeout=30)
@@ -639,6 +665,13 @@ class Redis:
 
     def stop(self):
         self.procs.stop(self.proc)
+
+    def freeze(self):
+        """SIGSTOP: connections still accepted by the kernel, nothing answered."""
+        os.kill(self.proc.pid, signal.SIGSTOP)
+
+    def thaw(self):
+        os.kill(self.proc.pid, signal.SIGCONT)
 
     def keys(self, pattern="*"):
         out = run(["redis-cli", "-h", self.ip, "-p", str(self.port), "--raw", "KEYS", pattern], timeout=10)

@@ -328,9 +328,19 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
                       "store", "redis"});
   if (auto* t = top.table("store")) {
     Reader r(*t, "store", base_dir);
-    r.reject_unknown({"backend", "postgresql"});
+    r.reject_unknown({"backend", "postgresql", "workers", "statement_timeout_ms",
+                      "connect_timeout_ms", "queue_timeout_ms"});
     r.string("backend", c.store_backend);
     r.string("postgresql", c.store_postgresql);
+    r.size("workers", c.store_workers, 1, 64);
+    auto ms = [&](std::string_view key, std::chrono::milliseconds& out) {
+      size_t v = size_t(out.count());
+      r.size(key, v, 10, 600000);
+      out = std::chrono::milliseconds(v);
+    };
+    ms("statement_timeout_ms", c.store_statement_timeout);
+    ms("connect_timeout_ms", c.store_connect_timeout);
+    ms("queue_timeout_ms", c.store_queue_timeout);
     if (c.store_backend != "sqlite" && c.store_backend != "postgresql")
       fail("store.backend", "must be \"sqlite\" or \"postgresql\"");
     if (c.store_backend == "postgresql" && c.store_postgresql.empty())

@@ -169,6 +169,13 @@ struct Config {
   // in data_dir, one node) or "postgresql" (shared by several nodes).
   std::string store_backend = "sqlite";
   std::string store_postgresql;        // libpq connection string; never logged
+  // The store's bounds (store/database.h): worker threads, and how long a
+  // statement, a connection attempt and a wait for a free worker may take.
+  // A store call is answered within queue + 1.25 x statement (4.5 s).
+  size_t store_workers = 2;
+  std::chrono::milliseconds store_statement_timeout{2000};
+  std::chrono::milliseconds store_connect_timeout{3000};
+  std::chrono::milliseconds store_queue_timeout{2000};
 
   // [redis]: the per-token rate limit shared by several nodes (empty
   // address: per-node limits only).

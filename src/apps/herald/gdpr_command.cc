@@ -5,11 +5,12 @@
 #include <ostream>
 
 #include "apps/herald/config.h"
+#include "apps/herald/store_setup.h"
+#include "apps/herald/tombstones_command.h"
 #include "base/crypto.h"
 #include "base/encoding.h"
-#include "store/postgres_store.h"
-#include "store/sqlite_registration_store.h"
-#include "store/sqlite_store.h"
+#include "store/registration_store.h"
+#include "store/tombstone_store.h"
 
 namespace herald::app {
 
@@ -48,45 +49,30 @@ int run_gdpr(const std::string& config_path, const GdprRequest& request, std::os
     err << "herald: " << e.what() << "\n";
     return 2;
   }
-  // The same backend as `herald serve` (server.cc): SQLite in data_dir, or
-  // the shared PostgreSQL database.
-  std::unique_ptr<store::SqliteStore> sqlite;
-  std::unique_ptr<store::SqliteRegistrationStore> sqlite_registrations;
-  std::unique_ptr<store::PostgresStore> postgres;
-  store::TombstoneStore* tombstones = nullptr;
-  store::RegistrationStore* registrations = nullptr;
-  std::string error;
-  if (config.store_backend == "postgresql") {
-    postgres = store::PostgresStore::open(config.store_postgresql, &error);
-    if (!postgres) {
-      err << "herald: store: " << error << "\n";
-      return 3;
-    }
-    tombstones = postgres.get();
-    registrations = postgres.get();
-  } else {
-    std::string db_path = (std::filesystem::path(config.data_dir) / "herald.sqlite").string();
-    sqlite = store::SqliteStore::open(db_path, &error);
-    if (!sqlite) {
-      err << "herald: store: " << db_path << ": " << error << "\n";
-      return 3;
-    }
-    sqlite_registrations = std::make_unique<store::SqliteRegistrationStore>(*sqlite);
-    tombstones = sqlite.get();
-    registrations = sqlite_registrations.get();
-  }
+  // The same store as `herald serve`: SQLite in data_dir, or the shared
+  // PostgreSQL database.
+  auto db = open_database(config, err);
+  if (!db) return 3;
+  store::TombstoneStore tombstones(*db);
+  store::RegistrationStore registrations(*db);
+  auto store_error = [&err](const Status& s) {
+    err << "herald: store error: " << s.to_string() << "\n";
+    return 3;
+  };
 
   std::vector<store::Registration> found;
   if (!request.node.empty()) {
-    store::Registration r;
-    store::StoreStatus s = registrations->find(request.node, &r);
-    if (s == store::StoreStatus::kError) {
-      err << "herald: store error\n";
-      return 3;
-    }
-    if (s == store::StoreStatus::kOk) found.push_back(std::move(r));
+    auto r = store::await<Result<store::Registration>>(
+        [&](auto ex, auto done) { registrations.find(ex, request.node, done); });
+    if (r.ok())
+      found.push_back(std::move(r).value());
+    else if (!r.status().is(StatusCode::not_found))
+      return store_error(r.status());
   } else {
-    found = registrations->find_by_token(request.token);
+    auto r = store::await<Result<std::vector<store::Registration>>>(
+        [&](auto ex, auto done) { registrations.find_by_token(ex, request.token, done); });
+    if (!r.ok()) return store_error(r.status());
+    found = std::move(r).value();
   }
   // The tombstone of the token asked for, or of the node's token.
   std::string token = !request.token.empty() ? request.token
@@ -95,38 +81,52 @@ int run_gdpr(const std::string& config_path, const GdprRequest& request, std::os
   std::optional<store::Tombstone> tombstone;
   if (!token.empty()) {
     std::string hash = sha256(token);
-    for (auto& t : tombstones->load_all())
+    auto all = store::await<Result<std::vector<store::Tombstone>>>(
+        [&](auto ex, auto done) { tombstones.load_all(ex, done); });
+    if (!all.ok()) return store_error(all.status());
+    for (auto& t : *all)
       if (t.token_hash == hash) tombstone = t;
   }
 
   bool erase = request.action == GdprRequest::Action::erase;
   for (const auto& r : found) {
     if (erase) {
-      if (registrations->remove(r.node) == store::StoreStatus::kError) {
-        err << "herald: store error\n";
-        return 3;
-      }
+      Status s = store::await<Status>(
+          [&](auto ex, auto done) { registrations.remove(ex, r.node, done); });
+      if (!s.ok() && !s.is(StatusCode::not_found)) return store_error(s);
       out << "erased ";
     }
     print(out, r);
   }
   if (tombstone) {
     if (erase) {
-      if (!tombstones->erase(tombstone->token_hash)) {
-        err << "herald: store error\n";
-        return 3;
-      }
+      auto s = store::await<Result<size_t>>([&](auto ex, auto done) {
+        tombstones.apply(ex, {{tombstone->token_hash, std::nullopt}}, done);
+      });
+      if (!s.ok()) return store_error(s.status());
       out << "erased ";
     }
     out << "tombstone\n"
         << "  token sha256: " << hex_encode(tombstone->token_hash) << "\n"
         << "  dead until: " << iso(tombstone->until) << "\n";
   }
-  if (found.empty() && !tombstone) {
+  // A running Herald forgets the token's tombstone too (it may hold one the
+  // store has not seen yet).
+  bool server_forgot = false;
+  if (erase && !token.empty()) {
+    auto server = forget_in_running_server(config, sha256(token));
+    if (!server.ok()) {
+      err << "herald: " << server.status().message()
+          << "; restart it for the running process to forget the tombstone\n";
+      return 3;
+    }
+    server_forgot = server->value_or(false);
+    if (server_forgot && !tombstone) out << "erased tombstone (in the running Herald)\n";
+  }
+  if (found.empty() && !tombstone && !server_forgot) {
     out << "nothing held for this " << (request.node.empty() ? "token" : "node") << "\n";
     return 1;
   }
-  if (erase && tombstone) out << "(restart Herald for a running process to forget the tombstone)\n";
   return 0;
 }
 

@@ -24,6 +24,7 @@
 #include "apps/herald/gdpr_command.h"
 #include "net/periodic_job.h"
 #include "apps/herald/server.h"
+#include "apps/herald/tombstones_command.h"
 #include "base/encoding.h"
 #include "base/log.h"
 #include "base/log_retention.h"
@@ -134,33 +135,13 @@ int serve(const std::string& config_path) {
 int list_tombstones(const std::string& config_path) {
   Config config;
   if (!load(config_path, &config)) return 2;
-  try {
-    // Only hashes are stored; the prefix matches what the clear command
-    // and the logs' fingerprints identify, without exposing tokens.
-    auto tombstones = herald::app::list_tombstones(config);
-    for (const auto& t : tombstones) {
-      std::cout << herald::hex_encode(t.token_hash).substr(0, 16) << "  "
-                << herald::utc_timestamp(t.until) << "\n";
-    }
-    std::cout << tombstones.size() << " tombstone(s)\n";
-    return 0;
-  } catch (const std::exception& e) {
-    return fail(e.what());
-  }
+  return herald::app::run_tombstones_list(config, std::cout, std::cerr);
 }
 
 int clear_tombstone(const std::string& config_path, const std::string& token) {
   Config config;
   if (!load(config_path, &config)) return 2;
-  try {
-    bool found = herald::app::clear_tombstone(config, token);
-    std::cout << (found ? "tombstone cleared for token " : "no tombstone for token ")
-              << herald::log::fingerprint(token)
-              << (found ? " (restart Herald for a running process to forget it)\n" : "\n");
-    return found ? 0 : 1;
-  } catch (const std::exception& e) {
-    return fail(e.what());
-  }
+  return herald::app::run_tombstones_clear(config, token, std::cout, std::cerr);
 }
 
 // One push through the module's real upstream path; prints the service's
@@ -246,12 +227,15 @@ int main(int argc, char** argv) {
 
   auto* tomb_cmd = cli.add_subcommand("tombstones", "tokens APNs/FCM reported dead");
   tomb_cmd->require_subcommand(1);
-  auto* tomb_list = tomb_cmd->add_subcommand("list", "print token hash prefixes and dead-until times");
+  auto* tomb_list = tomb_cmd->add_subcommand("list", "print sha256: hash prefixes and dead-until times");
   tomb_list->add_option("-c,--config", config_path, config_help)->required();
-  auto* tomb_clear = tomb_cmd->add_subcommand("clear", "forget one token's tombstone");
+  auto* tomb_clear = tomb_cmd->add_subcommand(
+      "clear", "forget one tombstone, in the store and in the running server");
   tomb_clear->add_option("-c,--config", config_path, config_help)->required();
   std::string clear_token;
-  tomb_clear->add_option("token", clear_token, "the device token")->required();
+  tomb_clear->add_option("token", clear_token,
+                         "the device token, or sha256:PREFIX as `tombstones list` prints it")
+      ->required();
 
   auto* gdpr_cmd = cli.add_subcommand("gdpr", "show or erase everything held for a token or node");
   gdpr_cmd->require_subcommand(1);

@@ -7,7 +7,9 @@
 #include <stdexcept>
 
 #include "net/periodic_job.h"
+#include "apps/herald/admin_socket.h"
 #include "apps/herald/status/observability.h"
+#include "apps/herald/store_setup.h"
 #include "base/host_port.h"
 #include "base/log.h"
 #include "http/server.h"
@@ -18,9 +20,9 @@
 #include "push/v1/http_endpoints.h"
 #include "push/v1/registrar.h"
 #include "push/shared_rate_limiter.h"
-#include "store/postgres_store.h"
-#include "store/sqlite_registration_store.h"
-#include "store/sqlite_store.h"
+#include "base/encoding.h"
+#include "store/registration_store.h"
+#include "store/tombstone_store.h"
 #include "turn/turn_api.h"
 #include "xmpp/component_link.h"
 #include "xmpp/iq.h"
@@ -238,6 +240,12 @@ std::shared_ptr<push::Upstream> make_fcm_upstream(asio::io_context& io, const Fc
 struct Server::Parts {
   explicit Parts(asio::io_context& io) : shutdown_timer(io) {}
 
+  // [store]: SQLite in data_dir or PostgreSQL; first, so that it is closed
+  // last (its workers finish before anything they answer to goes).
+  std::unique_ptr<store::Database> database;
+  std::unique_ptr<store::TombstoneStore> tombstone_store;
+  std::unique_ptr<store::RegistrationStore> registration_store;
+  std::unique_ptr<AdminSocket> admin;  // data_dir/herald.sock
   Forwarder forwarder;
   InFlight in_flight;  // forwarder → in_flight → (IQ timer →) app server
   std::unique_ptr<net::PeriodicJob> purge_job;
@@ -247,14 +255,10 @@ struct Server::Parts {
   // cheaply), served only when enabled. Declared before the app server so
   // that it outlives the upstreams it wraps.
   std::unique_ptr<status::Observability> observability;
-  std::unique_ptr<store::SqliteStore> store;
-  // [store] backend = "postgresql": tombstones and registrations (store stays null).
-  std::unique_ptr<store::PostgresStore> pg_store;
   std::unique_ptr<push::SharedRateLimiter> shared_rate_limit;  // [redis]
   std::unique_ptr<push::Tombstones> tombstones;
   // v1 registration, when [v1] is enabled; before the app server, which
   // points at the registrar.
-  std::unique_ptr<store::SqliteRegistrationStore> registrations;
   std::unique_ptr<push::v1::Registrar> registrar;
   std::unique_ptr<xmpp::S2sService> s2s;
   std::shared_ptr<xmpp::ComponentLink> component;  // [component]: replaces s2s for stanzas
@@ -273,17 +277,23 @@ struct Server::Parts {
 Server::Server(asio::io_context& io, const Config& config)
     : parts_(std::make_unique<Parts>(io)) {
   std::filesystem::create_directories(config.data_dir);
-  std::string error;
-  if (config.store_backend == "postgresql") {
-    parts_->pg_store = store::PostgresStore::open(config.store_postgresql, &error);
-    if (!parts_->pg_store) throw std::runtime_error("store: " + error);
-    parts_->tombstones = std::make_unique<push::Tombstones>(*parts_->pg_store);
-  } else {
-    std::string db_path = (std::filesystem::path(config.data_dir) / "herald.sqlite").string();
-    parts_->store = store::SqliteStore::open(db_path, &error);
-    if (!parts_->store) throw std::runtime_error("store: " + db_path + ": " + error);
-    parts_->tombstones = std::make_unique<push::Tombstones>(*parts_->store);
-  }
+  Parts& p = *parts_;
+  p.database = open_database(config);
+  p.tombstone_store = std::make_unique<store::TombstoneStore>(*p.database);
+  p.registration_store = std::make_unique<store::RegistrationStore>(*p.database);
+  p.tombstones = std::make_unique<push::Tombstones>(io.get_executor(), *p.tombstone_store);
+  if (Status loaded = p.tombstones->load(); !loaded.ok())
+    throw std::runtime_error("store: cannot load the tombstones: " + loaded.to_string());
+  // `herald tombstones clear` and `herald gdpr erase` erase in the store,
+  // then tell this process to forget the tombstone too.
+  p.admin = std::make_unique<AdminSocket>(
+      io, admin_socket_path(config.data_dir),
+      std::map<std::string, AdminSocket::Handler>{
+          {"forget-tombstone", [&p](std::string_view hex) -> std::string {
+             auto hash = hex_decode(hex);
+             if (!hash || hash->size() != 32) return "error a SHA-256 in hex is expected";
+             return p.tombstones->clear_hashed(*hash) ? "forgotten" : "none";
+           }}});
   // Expired tombstones leave memory and disk once an hour, so a dead token's
   // hash is kept no longer than its lifetime (docs/privacy.md: keep as little as
   // possible, as short as possible).
@@ -332,7 +342,7 @@ Server::Server(asio::io_context& io, const Config& config)
     redis.password = config.redis_password;
     redis.timeout = config.redis_timeout;
     parts_->shared_rate_limit = std::make_unique<push::SharedRateLimiter>(
-        options.rate_limit, std::move(redis), config.redis_key_secret);
+        io.get_executor(), options.rate_limit, std::move(redis), config.redis_key_secret);
     options.shared_rate_limit = parts_->shared_rate_limit.get();
   }
   options.tombstone_lifetime = config.tombstone_lifetime;
@@ -371,17 +381,11 @@ Server::Server(asio::io_context& io, const Config& config)
     for (const FcmModule& m : config.fcm_modules)
       v1_modules.push_back({m.name, push::UpstreamKind::fcm,
                             config.default_module && *config.default_module == m.name});
-    store::RegistrationStore* registrations = parts_->pg_store.get();
-    if (!registrations) {
-      parts_->registrations = std::make_unique<store::SqliteRegistrationStore>(*parts_->store);
-      registrations = parts_->registrations.get();
-    }
-    parts_->registrar =
-        std::make_unique<push::v1::Registrar>(*registrations, std::move(v1_modules));
+    parts_->registrar = std::make_unique<push::v1::Registrar>(
+        io.get_executor(), *parts_->registration_store, std::move(v1_modules));
     parts_->app_server->set_v1(parts_->registrar.get());
     // Per-push bookkeeping is written in batches, and registrations not
     // renewed within the lifetime are deleted (docs/privacy.md promise 4).
-    Parts& p = *parts_;
     p.v1_flush_job = std::make_unique<net::PeriodicJob>(io, p.v1.flush_interval,
                                                    [&p] { p.registrar->flush(); });
     p.v1_expiry_job = std::make_unique<net::PeriodicJob>(
@@ -434,6 +438,7 @@ void Server::start() {
   }
   if (parts_->v1_http) parts_->v1_http->start();
   parts_->observability->start();
+  parts_->admin->start();
 }
 
 bool Server::reload_certificates() {
@@ -455,9 +460,10 @@ void Server::stop() {
   if (parts_->registrar) {
     parts_->v1_flush_job->stop();
     parts_->v1_expiry_job->stop();
-    parts_->registrar->flush();
+    parts_->registrar->flush();  // written while the loop runs out (shutdown's last bound)
   }
   parts_->observability->stop();
+  parts_->admin->stop();
 }
 
 void Server::shutdown(std::function<void()> done) {
@@ -482,7 +488,9 @@ void Server::shutdown(std::function<void()> done) {
             p.in_flight.size());
   auto poll = std::make_shared<std::function<void()>>();
   *poll = [this, &p, poll, drain_until, flush, done = std::move(done)] {
-    bool busy = p.in_flight.size() > 0 || p.app_server->held_sending() > 0;
+    // Tombstones still on their way to the store are waited for too.
+    bool busy = p.in_flight.size() > 0 || p.app_server->held_sending() > 0 ||
+                p.tombstones->unsaved() > 0;
     if (busy && std::chrono::steady_clock::now() < drain_until) {
       p.shutdown_timer.expires_after(std::chrono::milliseconds(20));
       p.shutdown_timer.async_wait([poll](std::error_code ec) {
@@ -502,26 +510,6 @@ void Server::shutdown(std::function<void()> done) {
   (*poll)();
 }
 
-// The configured backend's tombstones, for the operator commands.
-std::unique_ptr<store::TombstoneStore> open_tombstone_store(const Config& config) {
-  std::string error;
-  if (config.store_backend == "postgresql") {
-    auto store = store::PostgresStore::open(config.store_postgresql, &error);
-    if (!store) throw std::runtime_error("store: " + error);
-    return store;
-  }
-  std::string db_path = (std::filesystem::path(config.data_dir) / "herald.sqlite").string();
-  auto store = store::SqliteStore::open(db_path, &error);
-  if (!store) throw std::runtime_error("store: " + db_path + ": " + error);
-  return store;
-}
-
-bool clear_tombstone(const Config& config, const std::string& token) {
-  auto store = open_tombstone_store(config);
-  push::Tombstones tombstones(*store);
-  return tombstones.clear(token);
-}
-
 std::shared_ptr<push::Upstream> make_module_upstream(asio::io_context& io, const Config& config,
                                                      const std::string& module) {
   for (const ApnsModule& m : config.apns_modules) {
@@ -532,11 +520,6 @@ std::shared_ptr<push::Upstream> make_module_upstream(asio::io_context& io, const
   for (const FcmModule& m : config.fcm_modules)
     if (m.name == module) return make_fcm_upstream(io, m);
   throw std::runtime_error("no push module named \"" + module + "\" in the configuration");
-}
-
-std::vector<store::Tombstone> list_tombstones(const Config& config) {
-  auto store = open_tombstone_store(config);
-  return store->load_all();
 }
 
 }  // namespace herald::app

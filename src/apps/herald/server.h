@@ -1,5 +1,7 @@
 // One Herald process: builds every component from a Config and connects them
-// (s2s transport ⇄ push app server → APNs upstreams; SQLite for tombstones).
+// (s2s transport ⇄ push app server → APNs/FCM upstreams; the store for
+// tombstones and v1 registrations; the admin socket for the operator's
+// commands).
 // Construction does everything that can fail on bad configuration (files,
 // keys, certificates) and throws std::runtime_error with a clear message;
 // start() binds the listeners. Single-threaded on the given io_context.
@@ -12,7 +14,6 @@
 
 #include "apps/herald/config.h"
 #include "push/upstream.h"
-#include "store/tombstone_store.h"
 
 namespace herald::app {
 
@@ -30,8 +31,9 @@ class Server {
   // (new ones on open streams are answered `wait`), hands back those still
   // unanswered near the end of [server] shutdown_timeout with `wait`, closes
   // the streams and calls `done` once their last bytes had time to go out:
-  // all within shutdown_timeout. The caller then ends the io_context; the
-  // store is closed when the Server is destroyed.
+  // all within shutdown_timeout (tombstones not yet in the store are waited
+  // for in the same bound). The caller then ends the io_context; the store
+  // is closed when the Server is destroyed.
   void shutdown(std::function<void()> done);
   // SIGHUP: re-reads the s2s certificates, keys and CA file without dropping
   // connections. On error logs it, keeps the current ones and returns false.
@@ -41,15 +43,6 @@ class Server {
   struct Parts;
   std::unique_ptr<Parts> parts_;
 };
-
-// Removes the tombstone of one token from the database (for a token buried by
-// mistake). Returns whether there was one. A running Herald keeps its loaded
-// copy until restarted.
-bool clear_tombstone(const Config& config, const std::string& token);
-
-// The tombstones in the database, as stored: token hash and until. For
-// `herald --list-tombstones`; tokens themselves are never stored.
-std::vector<store::Tombstone> list_tombstones(const Config& config);
 
 // The upstream of one configured push module, built as Server builds it (for
 // `herald send-test-push`). Throws std::runtime_error if no module has that

@@ -60,15 +60,15 @@ xml::Element completed(const xml::Element& iq, std::string_view node, std::strin
   return reply;
 }
 
-xml::Element error_for(const xml::Element& iq, Result r) {
-  switch (r) {
-    case Result::bad_request:
+xml::Element error_for(const xml::Element& iq, Answer a) {
+  switch (a) {
+    case Answer::bad_request:
       return xmpp::make_error(iq, xmpp::ErrorType::modify, "bad-request",
                               "missing or malformed field");
-    case Result::not_found:
+    case Answer::not_found:
       return xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found",
                               "unknown v1 registration");
-    case Result::forbidden:
+    case Answer::forbidden:
       return xmpp::make_error(iq, xmpp::ErrorType::cancel, "forbidden", "wrong secret or token");
     default:
       return xmpp::make_error(iq, xmpp::ErrorType::wait, "internal-server-error");
@@ -93,78 +93,92 @@ xml::Element command_items(const xml::Element& iq, const std::string& domain) {
   return reply;
 }
 
-xml::Element handle_command(const xml::Element& iq, Registrar& registrar,
-                            const std::string& domain) {
+void handle_command(const xml::Element& iq, Registrar& registrar, const std::string& domain,
+                    std::function<void(xml::Element)> reply) {
   const xml::Element* cmd = iq.child("command", kCommandsNs);
-  std::string_view node = cmd->attr_or("node");
+  std::string node(cmd->attr_or("node"));
   bool known = false;
   for (const Command& c : kCommands) known = known || node == c.node;
-  if (!known) return xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found");
+  if (!known) return reply(xmpp::make_error(iq, xmpp::ErrorType::cancel, "item-not-found"));
   std::string sessionid(cmd->attr_or("sessionid"));
   if (sessionid.empty()) sessionid = hex_encode(random_bytes(8));
   if (cmd->attr_or("action") == "cancel") {
-    xml::Element reply = xmpp::make_result(iq);
-    reply.add_child("command", std::string(kCommandsNs))
-        .set_attr("node", std::string(node))
+    xml::Element r = xmpp::make_result(iq);
+    r.add_child("command", std::string(kCommandsNs))
+        .set_attr("node", node)
         .set_attr("sessionid", sessionid)
         .set_attr("status", "canceled");
-    return reply;
+    return reply(std::move(r));
   }
 
   std::optional<xmpp::DataForm> form;
   if (const xml::Element* x = cmd->child("x", xmpp::kDataFormsNs)) form = xmpp::parse_data_form(*x);
   if (!form || form->type == "form") {
-    xml::Element reply = xmpp::make_result(iq);
-    xml::Element& out = reply.add_child("command", std::string(kCommandsNs));
-    out.set_attr("node", std::string(node));
+    xml::Element r = xmpp::make_result(iq);
+    xml::Element& out = r.add_child("command", std::string(kCommandsNs));
+    out.set_attr("node", node);
     out.set_attr("sessionid", sessionid);
     out.set_attr("status", "executing");
     out.add_child("actions", std::string(kCommandsNs))
         .set_attr("execute", "complete")
         .add_child("complete", std::string(kCommandsNs));
     out.add_child(blank_form(node));
-    return reply;
+    return reply(std::move(r));
   }
   auto value = [&](std::string_view var) -> std::string_view {
     const xmpp::FormField* f = form->field(var);
     return f ? f->value() : std::string_view();
   };
+  // What the answer needs of the request, kept while the store works.
+  xml::Element envelope(iq.name(), iq.ns());
+  envelope.mutable_attributes() = iq.attributes();
 
   if (node == "v1-register-push") {
-    Registered reg;
-    Result r = registrar.register_push(value("type"), value("node"), value("token"), &reg);
-    if (r != Result::ok) return error_for(iq, r);
-    xmpp::DataForm result;
-    result.type = "result";
-    result.add_field("FORM_TYPE", std::string(kRegisterFormType), "hidden");
-    result.add_field("jid", domain, "jid-single");
-    result.add_field("node", reg.node, "text-single");
-    result.add_field("secret", reg.secret, "text-single");
-    return completed(iq, node, sessionid, result);
+    registrar.register_push(
+        value("type"), value("node"), value("token"),
+        [envelope = std::move(envelope), node, sessionid, domain, reply = std::move(reply)](
+            Answer a, Registered reg) {
+          if (a != Answer::ok) return reply(error_for(envelope, a));
+          xmpp::DataForm result;
+          result.type = "result";
+          result.add_field("FORM_TYPE", std::string(kRegisterFormType), "hidden");
+          result.add_field("jid", domain, "jid-single");
+          result.add_field("node", reg.node, "text-single");
+          result.add_field("secret", reg.secret, "text-single");
+          reply(completed(envelope, node, sessionid, result));
+        });
+    return;
   }
   if (node == "v1-unregister-push") {
     std::string_view proof = value("token").empty() ? value("secret") : value("token");
-    Result r = registrar.unregister(value("node"), proof);
-    if (r != Result::ok) return error_for(iq, r);
-    return completed(iq, node, sessionid, std::nullopt);
+    registrar.unregister(value("node"), proof,
+                         [envelope = std::move(envelope), node, sessionid,
+                          reply = std::move(reply)](Answer a) {
+                           if (a != Answer::ok) return reply(error_for(envelope, a));
+                           reply(completed(envelope, node, sessionid, std::nullopt));
+                         });
+    return;
   }
   // v1-export-data
-  store::Registration reg;
-  Result r = registrar.export_data(value("node"), value("secret"), &reg);
-  if (r != Result::ok) return error_for(iq, r);
-  xmpp::DataForm result;
-  result.type = "result";
-  result.title = "Everything this push server stores about the registration";
-  result.add_field("FORM_TYPE", form_type_for(node), "hidden");
-  result.add_field("node", reg.node);
-  result.add_field("type", reg.module);
-  result.add_field("token", reg.token);
-  result.add_field("secret-sha256", hex_encode(reg.secret_hash));
-  result.add_field("registered", iso_time(reg.created));
-  result.add_field("renewed", iso_time(reg.renewed));
-  result.add_field("last-success", reg.last_success ? iso_time(*reg.last_success) : "");
-  result.add_field("last-error", reg.last_error ? iso_time(*reg.last_error) : "");
-  return completed(iq, node, sessionid, result);
+  registrar.export_data(
+      value("node"), value("secret"),
+      [envelope = std::move(envelope), node, sessionid, reply = std::move(reply)](
+          Answer a, store::Registration reg) {
+        if (a != Answer::ok) return reply(error_for(envelope, a));
+        xmpp::DataForm result;
+        result.type = "result";
+        result.title = "Everything this push server stores about the registration";
+        result.add_field("FORM_TYPE", form_type_for(node), "hidden");
+        result.add_field("node", reg.node);
+        result.add_field("type", reg.module);
+        result.add_field("token", reg.token);
+        result.add_field("secret-sha256", hex_encode(reg.secret_hash));
+        result.add_field("registered", iso_time(reg.created));
+        result.add_field("renewed", iso_time(reg.renewed));
+        result.add_field("last-success", reg.last_success ? iso_time(*reg.last_success) : "");
+        result.add_field("last-error", reg.last_error ? iso_time(*reg.last_error) : "");
+        reply(completed(envelope, node, sessionid, result));
+      });
 }
 
 }  // namespace herald::push::v1

@@ -6,9 +6,11 @@
 // A command executed without a form is answered with the form to fill
 // (status 'executing'); a submitted form completes it in one step. Sessions
 // carry no state: any sessionid is accepted. Errors: bad-request (modify),
-// item-not-found / forbidden (cancel), internal-server-error (wait).
+// item-not-found / forbidden (cancel), internal-server-error (wait; the
+// store failed or did not answer within its bound).
 #pragma once
 
+#include <functional>
 #include <string>
 
 #include "push/v1/registrar.h"
@@ -23,9 +25,11 @@ inline constexpr std::string_view kRegisterFormType =
 // Whether the IQ set carries a <command/> in kCommandsNs.
 bool is_command(const xml::Element& iq);
 
-// The reply (result or error) to a command IQ addressed to `domain`.
-xml::Element handle_command(const xml::Element& iq, Registrar& registrar,
-                            const std::string& domain);
+// Answers a command IQ addressed to `domain`: `reply` gets the result or
+// error exactly once, on the registrar's loop (at once when the store is not
+// needed). `registrar` must outlive the answer.
+void handle_command(const xml::Element& iq, Registrar& registrar, const std::string& domain,
+                    std::function<void(xml::Element)> reply);
 
 // disco#items for node kCommandsNs: one item per command.
 xml::Element command_items(const xml::Element& iq, const std::string& domain);

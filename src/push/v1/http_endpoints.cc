@@ -37,11 +37,11 @@ http::Response text(int status, std::string body) {
   return r;
 }
 
-http::Response error(Result r) {
-  switch (r) {
-    case Result::bad_request: return text(400, "ERROR\nmissing or malformed field\n");
-    case Result::not_found: return text(404, "ERROR\nunknown node\n");
-    case Result::forbidden: return text(403, "ERROR\nwrong token or secret\n");
+http::Response error(Answer a) {
+  switch (a) {
+    case Answer::bad_request: return text(400, "ERROR\nmissing or malformed field\n");
+    case Answer::not_found: return text(404, "ERROR\nunknown node\n");
+    case Answer::forbidden: return text(403, "ERROR\nwrong token or secret\n");
     default: return text(503, "ERROR\ntry again later\n");
   }
 }
@@ -71,27 +71,28 @@ std::optional<std::map<std::string, std::string>> parse_form_urlencoded(std::str
 }
 
 void add_http_routes(http::Router& router, Registrar& registrar) {
-  auto do_register = [&registrar](const http::Request& request) {
+  auto do_register = [&registrar](const http::Request& request, http::Router::Respond respond) {
     auto form = parse_form_urlencoded(request.body);
-    if (!form) return error(Result::bad_request);
-    Registered reg;
-    Result r = registrar.register_push(get(*form, "type"), get(*form, "node"),
-                                       get(*form, "token"), &reg);
-    if (r != Result::ok) return error(r);
-    return text(200, "OK\n" + reg.node + "\n" + reg.secret);
+    if (!form) return respond(error(Answer::bad_request));
+    registrar.register_push(get(*form, "type"), get(*form, "node"), get(*form, "token"),
+                            [respond](Answer a, Registered reg) {
+                              if (a != Answer::ok) return respond(error(a));
+                              respond(text(200, "OK\n" + reg.node + "\n" + reg.secret));
+                            });
   };
-  auto do_unregister = [&registrar](const http::Request& request) {
+  auto do_unregister = [&registrar](const http::Request& request, http::Router::Respond respond) {
     auto form = parse_form_urlencoded(request.body);
-    if (!form) return error(Result::bad_request);
+    if (!form) return respond(error(Answer::bad_request));
     const std::string& proof =
         get(*form, "token").empty() ? get(*form, "secret") : get(*form, "token");
-    Result r = registrar.unregister(get(*form, "node"), proof);
-    if (r != Result::ok) return error(r);
-    return text(200, "OK");
+    registrar.unregister(get(*form, "node"), proof, [respond](Answer a) {
+      if (a != Answer::ok) return respond(error(a));
+      respond(text(200, "OK"));
+    });
   };
   for (const char* prefix : {"/push_appserver/v1", "/v1"}) {
-    router.add("POST", std::string(prefix) + "/register", do_register);
-    router.add("POST", std::string(prefix) + "/unregister", do_unregister);
+    router.add_async("POST", std::string(prefix) + "/register", do_register);
+    router.add_async("POST", std::string(prefix) + "/unregister", do_unregister);
   }
 }
 

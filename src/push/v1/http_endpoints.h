@@ -5,7 +5,8 @@
 //   POST /push_appserver/v1/unregister, /v1/unregister
 //        form-encoded type, node, and token or secret -> 200 "OK"
 // Errors are text/plain "ERROR\n<reason>": 400 malformed, 404 unknown node,
-// 403 wrong token/secret, 503 store failure. Nothing is logged beyond what
+// 403 wrong token/secret, 503 store failure (or no answer from the store
+// within its bound). Nothing is logged beyond what
 // Registrar logs (no addresses, docs/privacy.md promise 8).
 #pragma once
 

@@ -40,6 +40,29 @@ TEST(ConfigStore, DefaultsAreEmbeddedSqliteWithoutRedis) {
   EXPECT_EQ(c.redis_timeout, std::chrono::milliseconds(50));
 }
 
+TEST(ConfigStore, BoundsDefaultAndSet) {
+  Config d = parse("");
+  EXPECT_EQ(d.store_workers, 2u);
+  EXPECT_EQ(d.store_statement_timeout, std::chrono::milliseconds(2000));
+  EXPECT_EQ(d.store_connect_timeout, std::chrono::milliseconds(3000));
+  EXPECT_EQ(d.store_queue_timeout, std::chrono::milliseconds(2000));
+  Config c = parse(R"([store]
+workers = 4
+statement_timeout_ms = 500
+connect_timeout_ms = 1500
+queue_timeout_ms = 250
+)");
+  EXPECT_EQ(c.store_workers, 4u);
+  EXPECT_EQ(c.store_statement_timeout, std::chrono::milliseconds(500));
+  EXPECT_EQ(c.store_connect_timeout, std::chrono::milliseconds(1500));
+  EXPECT_EQ(c.store_queue_timeout, std::chrono::milliseconds(250));
+  for (const char* bad : {"workers = 0", "statement_timeout_ms = 0", "queue_timeout_ms = 9999999"}) {
+    std::string e = error_with(std::string("[store]\n") + bad + "\n");
+    std::string key = std::string(bad).substr(0, std::string(bad).find(' '));
+    EXPECT_NE(e.find("store." + key), std::string::npos) << e;
+  }
+}
+
 TEST(ConfigStore, SqliteNamedExplicitly) {
   Config c = parse("[store]\nbackend = \"sqlite\"\n");
   EXPECT_EQ(c.store_backend, "sqlite");

@@ -59,6 +59,12 @@ class ServerTest : public ::testing::Test {
       out.body = r.body;
       return out;
     });
+    // Answers later, as a handler waiting on a store does; "never" does not.
+    router_.add_async("GET", "/later", [this](const Request&, Router::Respond respond) {
+      auto timer = std::make_shared<asio::steady_timer>(io_, std::chrono::milliseconds(100));
+      timer->async_wait([timer, respond](std::error_code) { respond(text_response(200, "later")); });
+    });
+    router_.add_async("GET", "/never", [](const Request&, Router::Respond) {});
     o.listen = {"127.0.0.1:0"};
     server_ = std::make_unique<Server>(io_, o, router_);
     server_->start();
@@ -113,6 +119,30 @@ TEST_F(ServerTest, KeepAliveAndRouting) {
   EXPECT_NE(c.head.find("Allow: POST"), std::string::npos);
   EXPECT_NE(c.head.find("Connection: close"), std::string::npos);
   EXPECT_TRUE(at_eof(s));
+}
+
+// An asynchronous handler answers after the request's handler returned; a
+// pipelined request behind it waits its turn; one that never answers gets
+// 503 at the read timeout and its connection is closed.
+TEST_F(ServerTest, AsynchronousHandlersAnswerInOrderOrTimeOut) {
+  ServerOptions o;
+  o.read_timeout = std::chrono::milliseconds(500);
+  start(o);
+  auto s = connect();
+  std::string buf;
+  asio::write(s, asio::buffer(std::string("GET /later HTTP/1.1\r\nHost: x\r\n\r\n"
+                                          "GET /hello HTTP/1.1\r\nHost: x\r\n\r\n")));
+  Reply a = read_reply(s, buf);
+  EXPECT_EQ(a.status, 200);
+  EXPECT_EQ(a.body, "later\n");
+  EXPECT_EQ(read_reply(s, buf).body, "hello someone");
+  auto t = connect();
+  std::string tbuf;
+  auto t0 = std::chrono::steady_clock::now();
+  asio::write(t, asio::buffer(std::string("GET /never HTTP/1.1\r\nHost: x\r\n\r\n")));
+  EXPECT_EQ(read_reply(t, tbuf).status, 503);
+  EXPECT_GE(std::chrono::steady_clock::now() - t0, std::chrono::milliseconds(400));
+  EXPECT_TRUE(at_eof(t));
 }
 
 TEST_F(ServerTest, LimitsAnsweredWithClearStatus) {

@@ -8,6 +8,7 @@
 #include <openssl/pem.h>
 #include <openssl/pkcs12.h>
 #include <openssl/x509v3.h>
+#include <unistd.h>
 
 #include <cstdio>
 #include <filesystem>
@@ -23,7 +24,8 @@
 #include "push/app_server.h"
 #include "push/publish.h"
 #include "push/tombstones.h"
-#include "store/sqlite_store.h"
+#include "../store/test_support.h"
+#include "store/push_schema.h"
 
 namespace herald::push {
 namespace {
@@ -149,9 +151,11 @@ class ApnsSimDeliveryTest : public ::testing::Test {
  protected:
   void SetUp() override {
     std::string error;
-    store_ = store::SqliteStore::open(":memory:", &error);
-    ASSERT_TRUE(store_) << error;
-    tombstones_ = std::make_unique<Tombstones>(*store_);
+    store::DatabaseOptions o;
+    o.target = scratch_.file("herald.sqlite");
+    db_ = store::Database::open(o, store::push_migrations());
+    store_ = std::make_unique<store::TombstoneStore>(*db_);
+    tombstones_ = std::make_unique<Tombstones>(io_.get_executor(), *store_);
     verifier_ = apns_sim::JwtVerifier::create({pki_.jwt_public, "KEYID12345", "TEAM123456"},
                                               &error);
     ASSERT_TRUE(verifier_) << error;
@@ -169,6 +173,12 @@ class ApnsSimDeliveryTest : public ::testing::Test {
     if (sim_) sim_->stop();
     io_.restart();
     io_.run_for(50ms);
+  }
+  // Not in TearDown(): a test calls that to start over on the same store.
+  ~ApnsSimDeliveryTest() override {
+    tombstones_.reset();
+    store_.reset();
+    db_.reset();
   }
 
   // Starts simulator, upstream and app server. `recent_success_period` 0:
@@ -240,7 +250,9 @@ class ApnsSimDeliveryTest : public ::testing::Test {
   asio::io_context io_;
   Pki pki_;
   CapturingSender sender_;
-  std::unique_ptr<store::SqliteStore> store_;
+  store::testing::ScratchDir scratch_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::TombstoneStore> store_;
   std::unique_ptr<Tombstones> tombstones_;
   std::unique_ptr<apns_sim::JwtVerifier> verifier_;
   apns_sim::ServerOptions sim_options_;

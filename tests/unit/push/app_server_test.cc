@@ -3,6 +3,9 @@
 #include <gtest/gtest.h>
 #include <spdlog/sinks/ostream_sink.h>
 
+#include <unistd.h>
+
+#include <filesystem>
 #include <map>
 #include <sstream>
 #include <thread>
@@ -10,7 +13,9 @@
 #include "base/log.h"
 #include "fixture_xml.h"
 #include "push/publish.h"
-#include "store/sqlite_store.h"
+#include "../store/test_support.h"
+#include "push/v1/registrar.h"
+#include "store/push_schema.h"
 #include "xmpp/iq.h"
 
 namespace herald::push {
@@ -60,12 +65,13 @@ UpstreamResult status(UpstreamStatus s, int http, std::string reason) {
 }
 
 class AppServerTest : public ::testing::Test {
- protected:
+ public:  // the helpers serve the fixture-less tests below too
   void SetUp() override {
-    std::string error;
-    store_ = store::SqliteStore::open(":memory:", &error);
-    ASSERT_TRUE(store_) << error;
-    tombstones_ = std::make_unique<Tombstones>(*store_);
+    store::DatabaseOptions o;
+    o.target = dir_.file("herald.sqlite");
+    db_ = store::Database::open(o, store::push_migrations());
+    store_ = std::make_unique<store::TombstoneStore>(*db_);
+    tombstones_ = std::make_unique<Tombstones>(io_.get_executor(), *store_);
     upstream_ = std::make_shared<FakeUpstream>(io_);
     other_ = std::make_shared<FakeUpstream>(io_);
   }
@@ -95,6 +101,18 @@ class AppServerTest : public ::testing::Test {
                           ->child("x", "jabber:x:data");
     for (auto& field : x->mutable_children())
       if (field.attr_or("var") == "pushModule") field.mutable_children().at(0).set_text(module);
+  }
+
+  // A v1 publish: the registration's node and its secret.
+  static xml::Element v1_publish(const std::string& node, const std::string& secret,
+                                 const std::string& id) {
+    xml::Element iq = publish("prosody-default-body-v1-options.xml", node, id);
+    xml::Element* x = iq.child("pubsub", kPubsubNs)
+                          ->child("publish-options", kPubsubNs)
+                          ->child("x", "jabber:x:data");
+    for (auto& field : x->mutable_children())
+      if (field.attr_or("var") == "secret") field.mutable_children().at(0).set_text(secret);
+    return iq;
   }
 
   static void drop_options(xml::Element& iq) {
@@ -129,9 +147,27 @@ class AppServerTest : public ::testing::Test {
         << "condition " << error->children()[0].name();
   }
 
+  void TearDown() override {
+    server_.reset();
+    tombstones_.reset();
+    store_.reset();
+    db_.reset();
+  }
+
+  // How many tombstones the store holds once the written-behind ones are in.
+  size_t stored() {
+    EXPECT_TRUE(run_until([&] { return tombstones_->unsaved() == 0; }));
+    auto all = store::await<Result<std::vector<store::Tombstone>>>(
+        [&](auto ex, auto done) { store_->load_all(ex, done); });
+    EXPECT_TRUE(all.ok()) << all.status().to_string();
+    return all.ok() ? all->size() : 999;
+  }
+
   asio::io_context io_;
   CapturingSender sender_;
-  std::unique_ptr<store::SqliteStore> store_;
+  store::testing::ScratchDir dir_;
+  std::unique_ptr<store::Database> db_;
+  std::unique_ptr<store::TombstoneStore> store_;
   std::unique_ptr<Tombstones> tombstones_;
   std::shared_ptr<FakeUpstream> upstream_;
   std::shared_ptr<FakeUpstream> other_;
@@ -238,7 +274,7 @@ TEST_F(AppServerTest, DeadTokenIsCancelledAndNotSentAgain) {
   run();
   ASSERT_EQ(sender_.sent.size(), 1u);
   expect_error(sender_.sent[0], "cancel", "item-not-found");
-  EXPECT_EQ(store_->load_all().size(), 1u);
+  EXPECT_EQ(stored(), 1u);
 
   server_->handle(publish("ejabberd-body.xml", kTokenA, "two"));
   run();
@@ -402,7 +438,7 @@ TEST_F(AppServerTest, BadDeviceTokenWithoutRecentSuccessIsTransient) {
   ASSERT_EQ(sender_.sent.size(), 1u);
   expect_error(sender_.sent[0], "wait", "internal-server-error");
   EXPECT_EQ(tombstones_->size(), 0u);
-  EXPECT_TRUE(store_->load_all().empty());
+  EXPECT_EQ(stored(), 0u);
 }
 
 TEST_F(AppServerTest, BadDeviceTokenAfterRecentSuccessBuries) {
@@ -416,7 +452,7 @@ TEST_F(AppServerTest, BadDeviceTokenAfterRecentSuccessBuries) {
   EXPECT_EQ(sender_.sent[0].attr_or("type"), "result");
   expect_error(sender_.sent[1], "cancel", "item-not-found");
   EXPECT_TRUE(tombstones_->is_dead(kTokenA, std::chrono::system_clock::now()));
-  EXPECT_EQ(store_->load_all().size(), 1u);
+  EXPECT_EQ(stored(), 1u);
 
   // Another module's successes do not count for this one.
   const std::string token_c(64, 'c');
@@ -556,6 +592,109 @@ TEST_F(AppServerTest, LogsCarryDomainAndFingerprintOnly) {
     EXPECT_EQ(log.find(secret), std::string::npos) << secret << " in: " << log;
   EXPECT_EQ(log.find(kTokenA), std::string::npos);
   EXPECT_EQ(log.find(kTokenB), std::string::npos);
+}
+
+// A v1 publish through a real registrar and store: the registration gives
+// module and token; an unknown node and a wrong secret are refused for good.
+TEST_F(AppServerTest, V1PublishGoesToTheRegisteredToken) {
+  store::RegistrationStore registrations(*db_);
+  v1::Registrar registrar(io_.get_executor(), registrations,
+                          {{"example-ios", UpstreamKind::apns, true}});
+  start({}, /*with_default=*/true);
+  server_->set_v1(&registrar);
+  std::optional<v1::Registered> reg;
+  registrar.register_push("apns", "dev-1", kTokenA, [&](v1::Answer a, v1::Registered r) {
+    if (a == v1::Answer::ok) reg = r;
+  });
+  ASSERT_TRUE(run_until([&] { return reg.has_value(); }));
+
+  server_->handle(v1_publish("dev-1", reg->secret, "good"));
+  server_->handle(v1_publish("dev-1", "wrong", "wrong"));
+  server_->handle(v1_publish("dev-2", reg->secret, "unknown"));
+  ASSERT_TRUE(run_until([&] { return sender_.sent.size() == 3; }));
+  std::map<std::string, const xml::Element*> by_id;
+  for (const auto& r : sender_.sent) by_id[std::string(r.attr_or("id"))] = &r;
+  EXPECT_EQ(by_id.at("good")->attr_or("type"), "result");
+  expect_error(*by_id.at("wrong"), "cancel", "forbidden");
+  expect_error(*by_id.at("unknown"), "cancel", "item-not-found");
+  ASSERT_EQ(upstream_->jobs.size(), 1u);
+  EXPECT_EQ(upstream_->jobs[0].token, kTokenA);
+  EXPECT_EQ(registrar.pending_outcomes(), 1u) << "the delivery is recorded for the flush";
+  server_.reset();
+}
+
+// PostgreSQL frozen (SIGSTOP) under the app server: v1 publishes, which need
+// the store, are answered `wait` within its answer bound; v2 publishes, which
+// do not, keep being answered at once meanwhile. After the thaw v1 works again.
+TEST(AppServerStoreOutage, AFrozenStoreDelaysOnlyWhatNeedsIt) {
+  store::testing::PostgresTestServer pg;
+  HERALD_NEED_POSTGRES(pg);
+  store::DatabaseOptions o = store::testing::quick_postgres(pg);
+  auto db = store::Database::open(o, store::push_migrations());
+  store::TombstoneStore tombstone_store(*db);
+  store::RegistrationStore registrations(*db);
+  asio::io_context io;
+  Tombstones tombstones(io.get_executor(), tombstone_store);
+  v1::Registrar registrar(io.get_executor(), registrations, {{"example-ios", UpstreamKind::apns, true}});
+  auto upstream = std::make_shared<FakeUpstream>(io);
+  CapturingSender sender;
+  AppServerOptions options;
+  options.rate_limit.window = std::chrono::seconds(0);
+  AppServer server(io, "push.test", sender, {{"example-ios", UpstreamKind::apns, true, upstream}},
+                   tombstones, options);
+  server.set_v1(&registrar);
+  auto run_until = [&](auto done, std::chrono::milliseconds limit) {
+    return store::testing::run_until(io, done, limit);
+  };
+  std::optional<v1::Registered> reg;
+  registrar.register_push("apns", "dev-1", kTokenA, [&](v1::Answer a, v1::Registered r) {
+    if (a == v1::Answer::ok) reg = r;
+  });
+  ASSERT_TRUE(run_until([&] { return reg.has_value(); }, 10s));
+
+  pg.freeze();
+  auto t0 = std::chrono::steady_clock::now();
+  for (int i = 0; i < 5; ++i)
+    server.handle(AppServerTest::v1_publish("dev-1", reg->secret, "v1-" + std::to_string(i)));
+  // v2 publishes meanwhile: each answered before the next is sent.
+  std::chrono::steady_clock::duration slowest_v2{};
+  for (int i = 0; i < 20; ++i) {
+    std::string token(64, 'c');
+    token.replace(60, 4, std::to_string(1000 + i));
+    std::string id = "v2-" + std::to_string(i);
+    auto before = std::chrono::steady_clock::now();
+    server.handle(AppServerTest::publish("ejabberd-body.xml", token, id));
+    ASSERT_TRUE(run_until([&] {
+      for (const auto& r : sender.sent)
+        if (r.attr_or("id") == id) return true;
+      return false;
+    }, 2s)) << id;
+    slowest_v2 = std::max(slowest_v2, std::chrono::steady_clock::now() - before);
+  }
+  EXPECT_LT(slowest_v2, 100ms) << "a v2 publish waited for the frozen store";
+  ASSERT_TRUE(run_until([&] { return sender.sent.size() == 25; }, 10s));
+  auto took = std::chrono::steady_clock::now() - t0;
+  EXPECT_LE(took, o.answer_timeout() + 200ms);
+  for (const auto& r : sender.sent) {
+    std::string id(r.attr_or("id"));
+    if (id.starts_with("v2-")) {
+      EXPECT_EQ(r.attr_or("type"), "result") << id;
+    } else {
+      AppServerTest::expect_error(r, "wait", "internal-server-error");
+    }
+  }
+  pg.thaw();
+  // Once PostgreSQL answers again, v1 publishes are delivered.
+  bool delivered = false;
+  auto end = std::chrono::steady_clock::now() + 15s;
+  for (int i = 0; !delivered && std::chrono::steady_clock::now() < end; ++i) {
+    sender.sent.clear();
+    server.handle(AppServerTest::v1_publish("dev-1", reg->secret, "after-" + std::to_string(i)));
+    run_until([&] { return !sender.sent.empty(); }, 6s);
+    delivered = !sender.sent.empty() && sender.sent[0].attr_or("type") == "result";
+    if (!delivered) std::this_thread::sleep_for(200ms);
+  }
+  EXPECT_TRUE(delivered);
 }
 
 }  // namespace

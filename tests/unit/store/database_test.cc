@@ -14,7 +14,7 @@
 #include <filesystem>
 #include <thread>
 
-#include "postgres_test_server.h"
+#include "test_support.h"
 
 namespace herald::store {
 namespace {
@@ -256,10 +256,7 @@ INSTANTIATE_TEST_SUITE_P(Engines, DatabaseTest, ::testing::Values(Engine::sqlite
 // the store serves again.
 TEST(DatabaseStalled, AFrozenPostgresCostsBoundedWaitsAndRecovers) {
   PostgresTestServer pg;
-  if (!pg.available()) {
-    if (pg.binaries_missing() && !PostgresTestServer::required()) GTEST_SKIP() << pg.why();
-    FAIL() << pg.why();
-  }
+  HERALD_NEED_POSTGRES(pg);
   DatabaseOptions o;
   o.engine = Engine::postgres;
   o.target = pg.conninfo();
@@ -296,6 +293,108 @@ TEST(DatabaseStalled, AFrozenPostgresCostsBoundedWaitsAndRecovers) {
   }
   EXPECT_TRUE(back.ok()) << back.status().to_string();
   EXPECT_TRUE(db->healthy());
+}
+
+// PostgreSQL restarted while the workers were idle: their connections died
+// with it, and the first job on each gets a fresh one instead of failing.
+TEST(DatabaseStalled, AfterARestartIdleConnectionsAreReplacedBeforeTheirNextJob) {
+  PostgresTestServer pg;
+  HERALD_NEED_POSTGRES(pg);
+  DatabaseOptions o;
+  o.engine = Engine::postgres;
+  o.target = pg.conninfo();
+  o.workers = 3;
+  o.version_table = "test_schema_version";
+  auto db = Database::open(o, kSchema);
+  ASSERT_TRUE(pg.stop());
+  ASSERT_TRUE(pg.start());
+  asio::io_context io;
+  auto busy = asio::make_work_guard(io);
+  std::vector<Status> results;
+  for (int i = 0; i < 12; ++i)  // several keys: every worker gets some
+    db->run(io.get_executor(), [](Connection& c) {
+      auto r = c.query("SELECT 1");
+      return r.ok() ? Status::Ok() : r.status();
+    }, [&](Status s) {
+      results.push_back(s);
+      if (results.size() == 12) busy.reset();
+    }, "key " + std::to_string(i));
+  io.run_for(30s);
+  ASSERT_EQ(results.size(), 12u);
+  for (const Status& s : results) EXPECT_TRUE(s.ok()) << s.to_string();
+  EXPECT_TRUE(db->healthy());
+}
+
+// Every asynchronous answer comes within answer_timeout(), whatever the job
+// does: here one that sleeps far longer.
+TEST(DatabaseBounds, AnAnswerComesWithinTheAnswerTimeout) {
+  std::string tmpl = (std::filesystem::temp_directory_path() / "herald-db-XXXXXX").string();
+  ASSERT_TRUE(mkdtemp(tmpl.data()));
+  DatabaseOptions o;
+  o.target = tmpl + "/bound.sqlite";
+  o.queue_timeout = 100ms;
+  o.statement_timeout = 200ms;
+  o.version_table = "test_schema_version";
+  EXPECT_EQ(o.answer_timeout(), 100ms + 450ms);
+  auto db = Database::open(o, kSchema);
+  asio::io_context io;
+  auto busy = asio::make_work_guard(io);
+  std::optional<Status> answer;
+  auto t0 = Clock::now();
+  db->run(io.get_executor(), [](Connection&) {
+    std::this_thread::sleep_for(1500ms);
+    return Status::Ok();
+  }, [&](Status s) {
+    answer = s;
+    busy.reset();
+  });
+  io.run_for(5s);
+  auto took = Clock::now() - t0;
+  ASSERT_TRUE(answer);
+  EXPECT_EQ(answer->code(), StatusCode::timeout) << answer->to_string();
+  EXPECT_GE(took, o.answer_timeout());
+  EXPECT_LT(took, o.answer_timeout() + 300ms);
+  db.reset();  // waits for the sleeping job; its late answer goes nowhere
+  std::filesystem::remove_all(tmpl);
+}
+
+// Two processes on one SQLite file (`herald serve` and an operator's
+// command, here Python's sqlite3 module on the same libsqlite3): each sees
+// what the other committed at once, on every worker, and the other's exit
+// leaves the server's WAL in place (it would delete it if it thought itself
+// the file's last user).
+TEST(DatabaseSqlite, AnotherProcessOnTheFileSeesAndIsSeenAtOnce) {
+  testing::ScratchDir dir;
+  DatabaseOptions o;
+  o.target = dir.file("shared.sqlite");
+  o.workers = 3;
+  o.version_table = "test_schema_version";
+  auto server = Database::open(o, kSchema);
+  auto count = [&] {
+    return server->run_sync<int64_t>([](Connection& c) -> Result<int64_t> {
+      auto r = c.query("SELECT COUNT(*) FROM items");
+      if (!r.ok()) return r.status();
+      return r->rows[0].integer(0);
+    });
+  };
+  auto other = [&](const std::string& sql) {
+    std::string command = "python3 -c \"import sqlite3, sys; c = sqlite3.connect(sys.argv[1]); "
+                          "c.execute(sys.argv[2]); c.commit(); c.close()\" " +
+                          o.target + " \"" + sql + "\"";
+    return std::system(command.c_str());
+  };
+  ASSERT_TRUE(server->run_sync<Rows>([](Connection& c) {
+    return c.query("INSERT INTO items (id, name) VALUES (1, 'a')");
+  }).ok());
+  for (int i = 0; i < 6; ++i) ASSERT_EQ(count().value_or(-1), 1);  // every worker has read
+  ASSERT_EQ(other("DELETE FROM items WHERE id = 1"), 0);
+  EXPECT_TRUE(std::filesystem::exists(o.target + "-wal")) << "the other process deleted our WAL";
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(count().value_or(-1), 0) << i;
+  ASSERT_TRUE(server->run_sync<Rows>([](Connection& c) {
+    return c.query("INSERT INTO items (id, name) VALUES (2, 'b')");
+  }).ok());
+  ASSERT_EQ(other("INSERT INTO items (id, name) VALUES (3, 'c')"), 0);
+  for (int i = 0; i < 6; ++i) EXPECT_EQ(count().value_or(-1), 2) << i;
 }
 
 // Another process holds SQLite's write lock: a write waits at most the
