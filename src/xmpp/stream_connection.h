@@ -26,6 +26,7 @@
 #include "net/tls_socket.h"
 #include "xml/element.h"
 #include "xml/stream_parser.h"
+#include "xmpp/stream_management.h"
 
 namespace herald::xmpp {
 
@@ -72,6 +73,10 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   // resume_reading() when it is done (e.g. after a TLS handshake).
   void after_chunk(std::function<void()> action);
   void resume_reading();
+
+  // XEP-0198: writes an <r/> once the current handler returns, if `sm`
+  // says one is due (one per burst). `sm` must be a member of this object.
+  void request_ack_soon(StreamManagement& sm);
 
   // TLS handshake on the connected socket. On failure the connection is
   // aborted and `done` is not called.

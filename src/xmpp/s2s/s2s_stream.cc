@@ -7,11 +7,12 @@
 
 namespace herald::xmpp::s2s {
 
-std::string stream_header(std::string_view from, std::string_view to, std::string_view id) {
+std::string stream_header(std::string_view from, std::string_view to, std::string_view id,
+                          bool with_version) {
   std::string out =
       "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
-      "xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' "
-      "version='1.0'";
+      "xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback'";
+  if (with_version) out.append(" version='1.0'");
   auto add = [&](std::string_view name, std::string_view value) {
     if (value.empty()) return;
     out.append(" ").append(name).append("='").append(xml::escape_attribute(value)).append("'");

@@ -23,8 +23,10 @@ inline constexpr std::string_view kBidiFeatureNs = "urn:xmpp:features:bidi";
 inline constexpr std::string_view kBidiNs = "urn:xmpp:bidi";
 
 // `<?xml version='1.0'?><stream:stream ... version='1.0' from to [id]>`;
-// empty values are left out.
-std::string stream_header(std::string_view from, std::string_view to, std::string_view id);
+// empty values are left out, and the version too for a peer that sent none
+// (RFC 6120 4.7.5; stanza_rules.h).
+std::string stream_header(std::string_view from, std::string_view to, std::string_view id,
+                          bool with_version = true);
 
 // `<stream:error><CONDITION/><text>TEXT</text>APP</stream:error>` (text and
 // the application-specific condition element APP optional).
