@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 PASSWORD = "test-password"
@@ -642,3 +643,67 @@ class Redis:
     def keys(self, pattern="*"):
         out = run(["redis-cli", "-h", self.ip, "-p", str(self.port), "--raw", "KEYS", pattern], timeout=10)
         return [k for k in out.splitlines() if k]
+
+
+class Relay:
+    """A TCP relay on ip:port (0: any port) to `target`, for cutting a stream the way a dying link
+    does. While `swallowing`, the bytes the target side writes (swallow="target") or those the
+    connecting side writes (swallow="client") are dropped and counted in `swallowed`; cut() ends
+    every relayed connection."""
+
+    def __init__(self, ip, target, port=0, swallow="client"):
+        self.target, self.swallow_from_client = target, swallow == "client"
+        self.swallowing, self.swallowed, self.conns = False, 0, []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ip = ip
+        self.sock.bind((ip, port))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                a, _ = self.sock.accept()
+            except OSError:
+                return
+            b = socket.create_connection(self.target)
+            with self.lock:
+                self.conns += [a, b]
+            threading.Thread(target=self._pump, args=(a, b, self.swallow_from_client), daemon=True).start()
+            threading.Thread(target=self._pump, args=(b, a, not self.swallow_from_client), daemon=True).start()
+
+    def _pump(self, src, dst, swallowable):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if swallowable and self.swallowing:
+                    self.swallowed += len(data)
+                    continue
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            conns, self.conns = self.conns, []
+        self.swallowing = False
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.sock.close()
+        self.cut()

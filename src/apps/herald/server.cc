@@ -293,6 +293,9 @@ Server::Server(asio::io_context& io, const Config& config)
 
   status::ObservabilityOptions obs_options;
   if (config.observability.enabled) obs_options.listen = config.observability.listen;
+  obs_options.domain = config.domain;
+  obs_options.region = config.region;
+  obs_options.version = HERALD_VERSION;
   parts_->observability = std::make_unique<status::Observability>(io, obs_options);
   status::Observability& obs = *parts_->observability;
 
