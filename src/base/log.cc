@@ -61,6 +61,33 @@ void append_json_string(std::string_view s, spdlog::memory_buf_t& out) {
   out.push_back('"');
 }
 
+// Levels as the configuration spells them (spdlog's own say "warning").
+std::string_view level_name(spdlog::level::level_enum level) {
+  switch (level) {
+    case spdlog::level::trace:
+    case spdlog::level::debug:
+      return "debug";
+    case spdlog::level::info:
+      return "info";
+    case spdlog::level::warn:
+      return "warn";
+    default:
+      return "error";
+  }
+}
+
+// %L in the text pattern.
+class LevelFlag : public spdlog::custom_flag_formatter {
+ public:
+  void format(const spdlog::details::log_msg& msg, const std::tm&,
+              spdlog::memory_buf_t& dest) override {
+    dest.append(level_name(msg.level));
+  }
+  std::unique_ptr<custom_flag_formatter> clone() const override {
+    return std::make_unique<LevelFlag>();
+  }
+};
+
 // One JSON object per line: {"time":…,"level":…,"region":…,"msg":…}. Time
 // is UTC so lines from nodes in different zones sort together.
 class JsonFormatter : public spdlog::formatter {
@@ -76,7 +103,7 @@ class JsonFormatter : public spdlog::formatter {
     char stamp[32];
     std::strftime(stamp, sizeof stamp, "%Y-%m-%dT%H:%M:%S", &tm);
     fmt::format_to(std::back_inserter(dest), "{{\"time\":\"{}.{:03}Z\",\"level\":\"{}\"", stamp,
-                   millis, spdlog::level::to_string_view(msg.level));
+                   millis, level_name(msg.level));
     if (!region_.empty()) {
       dest.append(std::string_view(",\"region\":"));
       append_json_string(region_, dest);
@@ -123,8 +150,9 @@ void init(const Options& options) {
   if (options.format == Format::json) {
     logger->set_formatter(std::make_unique<JsonFormatter>(options.region));
   } else {
-    logger->set_formatter(
-        std::make_unique<spdlog::pattern_formatter>("%Y-%m-%dT%H:%M:%S.%e %l %v"));
+    auto formatter = std::make_unique<spdlog::pattern_formatter>();
+    formatter->add_flag<LevelFlag>('L').set_pattern("%Y-%m-%dT%H:%M:%S.%e %L %v");
+    logger->set_formatter(std::move(formatter));
   }
   logger->flush_on(options.flush_each_line ? spdlog::level::debug : spdlog::level::warn);
   spdlog::drop("herald");

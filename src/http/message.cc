@@ -34,13 +34,36 @@ const char* reason_phrase(int status) {
   }
 }
 
+namespace {
+
+bool same_name(std::string_view a, std::string_view b) {
+  if (a.size() != b.size()) return false;
+  for (size_t i = 0; i < a.size(); ++i) {
+    auto lower = [](char c) { return c >= 'A' && c <= 'Z' ? char(c - 'A' + 'a') : c; };
+    if (lower(a[i]) != lower(b[i])) return false;
+  }
+  return true;
+}
+
+}  // namespace
+
 std::string serialize(const Response& response, bool close) {
   std::string out = "HTTP/1.1 " + std::to_string(response.status) + " " +
                     reason_phrase(response.status) + "\r\n";
   if (!response.content_type.empty()) out += "Content-Type: " + response.content_type + "\r\n";
   out += "Content-Length: " + std::to_string(response.body.size()) + "\r\n";
-  out += "Cache-Control: no-store\r\n";
-  for (const auto& [name, value] : response.headers) out += name + ": " + value + "\r\n";
+  // Each header once: an extra Cache-Control replaces the default, and the
+  // framing headers are the server's alone.
+  bool own_cache_control = false;
+  for (const auto& [name, value] : response.headers)
+    own_cache_control = own_cache_control || same_name(name, "Cache-Control");
+  if (!own_cache_control) out += "Cache-Control: no-store\r\n";
+  for (const auto& [name, value] : response.headers) {
+    if (same_name(name, "Content-Type") || same_name(name, "Content-Length") ||
+        same_name(name, "Connection"))
+      continue;
+    out += name + ": " + value + "\r\n";
+  }
   if (close) out += "Connection: close\r\n";
   out += "\r\n";
   out += response.body;

@@ -36,8 +36,11 @@ struct Response {
 // "OK", "Not Found", ... ("Unknown" for codes this server never sends).
 const char* reason_phrase(int status);
 
-// The bytes of a response: status line, Content-Type, Content-Length, the
-// extra headers, "Connection: close" when `close` is set, and the body.
+// The bytes of a response: status line, Content-Type, Content-Length,
+// Cache-Control (no-store unless an extra header sets it), the extra
+// headers, "Connection: close" when `close` is set, and the body. Each
+// header appears once; extra Content-Type, Content-Length or Connection
+// headers are ignored (the fields above say them).
 std::string serialize(const Response& response, bool close);
 
 // A response with a short text body, for the server's own errors.

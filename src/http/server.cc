@@ -27,6 +27,8 @@ struct Server::State {
   ServerOptions options;
   const Router& router;
   std::unique_ptr<asio::ssl::context> tls;
+  // Replaced by reloads, kept: a handshake under way may still use one.
+  std::vector<std::unique_ptr<asio::ssl::context>> retired_tls;
   std::vector<std::unique_ptr<tcp::acceptor>> acceptors;
   std::unordered_map<SessionBase*, std::weak_ptr<SessionBase>> sessions;
   bool stopped = false;
@@ -242,14 +244,7 @@ void accept_next(const std::shared_ptr<Server::State>& state, tcp::acceptor& acc
   });
 }
 
-}  // namespace
-
-Server::Server(asio::io_context& io, ServerOptions options, const Router& router)
-    : state_(std::make_shared<State>(io, std::move(options), router)) {
-  const ServerOptions& o = state_->options;
-  if (o.certificate.empty() != o.key.empty())
-    throw std::runtime_error(o.name + ": TLS needs both a certificate and a key");
-  if (o.certificate.empty()) return;
+std::unique_ptr<asio::ssl::context> make_tls_context(const ServerOptions& o) {
   auto ctx = std::make_unique<asio::ssl::context>(asio::ssl::context::tls_server);
   ctx->set_options(asio::ssl::context::default_workarounds | asio::ssl::context::no_sslv2 |
                    asio::ssl::context::no_sslv3 | asio::ssl::context::no_tlsv1 |
@@ -265,7 +260,27 @@ Server::Server(asio::io_context& io, ServerOptions options, const Router& router
   } catch (const std::exception& e) {
     throw std::runtime_error(o.name + ": key " + o.key + ": " + e.what());
   }
-  state_->tls = std::move(ctx);
+  if (SSL_CTX_check_private_key(ctx->native_handle()) != 1)
+    throw std::runtime_error(o.name + ": key " + o.key + " does not match " + o.certificate);
+  return ctx;
+}
+
+}  // namespace
+
+Server::Server(asio::io_context& io, ServerOptions options, const Router& router)
+    : state_(std::make_shared<State>(io, std::move(options), router)) {
+  const ServerOptions& o = state_->options;
+  if (o.certificate.empty() != o.key.empty())
+    throw std::runtime_error(o.name + ": TLS needs both a certificate and a key");
+  if (!o.certificate.empty()) state_->tls = make_tls_context(o);
+}
+
+void Server::reload_certificate() {
+  if (!state_->tls) return;
+  auto fresh = make_tls_context(state_->options);  // throws: the current one stays
+  state_->retired_tls.push_back(std::move(state_->tls));
+  state_->tls = std::move(fresh);
+  log::info("{}: certificate reloaded", state_->options.name);
 }
 
 Server::~Server() { stop(); }

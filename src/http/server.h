@@ -51,6 +51,12 @@ class Server {
   void start();
   // Stops accepting and closes every connection.
   void stop();
+  // Re-reads the certificate and key (e.g. on SIGHUP after a renewal).
+  // All or nothing: on an error the current ones stay and
+  // std::runtime_error names the file. Connections accepted from now on
+  // use the new ones; open connections are left as they are. Nothing to do
+  // for plain HTTP.
+  void reload_certificate();
 
   bool tls() const;
   std::vector<asio::ip::tcp::endpoint> local_endpoints() const;

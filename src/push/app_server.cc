@@ -6,6 +6,7 @@
 #include "push/reply_policy.h"
 #include "push/v1/adhoc.h"
 #include "xmpp/iq.h"
+#include "xmpp/jid.h"
 
 namespace herald::push {
 
@@ -60,7 +61,7 @@ AppServer::AppServer(asio::io_context& io, std::string domain, xmpp::StanzaSende
                      std::vector<PushModuleConfig> modules, Tombstones& tombstones,
                      AppServerOptions options)
     : io_(io),
-      domain_(std::move(domain)),
+      domain_(xmpp::normalize_domain(domain).value_or(domain)),
       sender_(sender),
       tombstones_(tombstones),
       options_(options),
@@ -90,7 +91,10 @@ AppServer::~AppServer() {
 
 bool AppServer::addressed_to_domain(const xml::Element& iq) const {
   const std::string* to = iq.attr("to");
-  return !to || *to == domain_;
+  if (!to || *to == domain_) return true;
+  // 'PUSH.example.org' and 'push.example.org.' name the domain too.
+  auto jid = xmpp::Jid::parse(*to);
+  return jid && jid->is_domain() && jid->domain() == domain_;
 }
 
 void AppServer::handle(xml::Element stanza) {

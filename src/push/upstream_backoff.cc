@@ -21,6 +21,10 @@ void UpstreamBackoff::record(std::string_view token, const UpstreamResult& resul
     token_paused_until_[sha256(token)] = now + config_.token_pause;
     return;
   }
+  record_module(result, now);
+}
+
+void UpstreamBackoff::record_module(const UpstreamResult& result, Clock::time_point now) {
   if (result.status == UpstreamStatus::unavailable && result.http_status >= 500) {
     if (++failures_in_a_row_ < config_.failures_before_pause) return;
     next_module_pause_ = next_module_pause_ == Clock::duration::zero()

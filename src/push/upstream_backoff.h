@@ -37,8 +37,14 @@ class UpstreamBackoff {
 
   // Learns from one upstream answer for `token`.
   void record(std::string_view token, const UpstreamResult& result, Clock::time_point now);
+  // The module-wide part of record() alone (no token is remembered), for
+  // readiness, which follows the same rule (status/metered_upstream.h).
+  void record_module(const UpstreamResult& result, Clock::time_point now);
 
   bool module_paused(Clock::time_point now) const { return now < module_paused_until_; }
+  // Enough 5xx answers in a row to pause the module, and no delivery since
+  // (true between pauses too).
+  bool module_failing() const { return failures_in_a_row_ >= config_.failures_before_pause; }
   size_t paused_tokens() const { return token_paused_until_.size(); }
 
  private:

@@ -4,6 +4,8 @@
 
 #include "base/encoding.h"
 #include "base/log.h"
+#include "xmpp/iq.h"
+#include "xmpp/stanza_rules.h"
 #include "xmpp/stream_connection.h"
 #include "xmpp/s2s/s2s_stream.h"
 
@@ -151,6 +153,19 @@ void ComponentLink::on_ready() {
 }
 
 void ComponentLink::on_stanza(xml::Element stanza) {
+  // The server relays for every sender: a bad stanza is refused on its own,
+  // never with a stream error that would cut the link for everyone.
+  StanzaVerdict verdict = check_stanza(stanza);
+  if (verdict.kind == StanzaVerdict::Kind::unanswerable) {
+    log::info("component {}: an IQ without an id, dropped", config_.domain);
+    return;
+  }
+  if (verdict.kind == StanzaVerdict::Kind::bad_request) {
+    log::info("component {}: a malformed IQ answered bad-request ({})", config_.domain,
+              verdict.text);
+    send(make_error(stanza, ErrorType::modify, "bad-request", verdict.text));
+    return;
+  }
   handler_.handle(std::move(stanza));
 }
 

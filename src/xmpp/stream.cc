@@ -8,11 +8,12 @@
 namespace herald::xmpp {
 
 std::string stream_header(std::string_view default_ns, std::string_view from, std::string_view to,
-                          std::string_view id, std::string_view extra) {
+                          std::string_view id, std::string_view extra,
+                          bool with_version) {
   std::string out = "<?xml version='1.0'?><stream:stream xmlns='";
-  out.append(default_ns).append("' xmlns:stream='http://etherx.jabber.org/streams' ");
-  if (!extra.empty()) out.append(extra).append(" ");
-  out.append("version='1.0'");
+  out.append(default_ns).append("' xmlns:stream='http://etherx.jabber.org/streams'");
+  if (!extra.empty()) out.append(" ").append(extra);
+  if (with_version) out.append(" version='1.0'");
   auto add = [&](std::string_view name, std::string_view value) {
     if (value.empty()) return;
     out.append(" ").append(name).append("='").append(xml::escape_attribute(value)).append("'");

@@ -20,10 +20,12 @@ inline constexpr std::string_view kSaslNs = "urn:ietf:params:xml:ns:xmpp-sasl";
 inline constexpr std::string_view kStreamErrorNs = "urn:ietf:params:xml:ns:xmpp-streams";
 
 // `<?xml version='1.0'?><stream:stream xmlns=NS xmlns:stream=... EXTRA
-// version='1.0' from to [id]>`; empty values are left out. `extra` is
-// written as is (e.g. "xmlns:db='jabber:server:dialback' xml:lang='en'").
+// version='1.0' from to [id]>`; empty values are left out, and the version
+// too when answering a peer that sent none (RFC 6120 4.7.5; stanza_rules.h).
+// `extra` is written as is (e.g. "xmlns:db='jabber:server:dialback'").
 std::string stream_header(std::string_view default_ns, std::string_view from, std::string_view to,
-                          std::string_view id, std::string_view extra = {});
+                          std::string_view id, std::string_view extra = {},
+                          bool with_version = true);
 
 // `<stream:error><CONDITION/><text>TEXT</text>APP</stream:error>` (text and
 // the application-specific condition element APP optional).

@@ -106,6 +106,13 @@ void StreamConnection::pump() {
     asio::async_write(socket_.next_layer(), asio::buffer(in_flight_), std::move(done));
 }
 
+void StreamConnection::request_ack_soon(StreamManagement& sm) {
+  if (!sm.request_due()) return;
+  asio::post(io_, [self = shared_from_this(), this, &sm] {
+    if (!closing() && sm.take_request()) write(StreamManagement::request_element());
+  });
+}
+
 void StreamConnection::after_chunk(std::function<void()> action) {
   after_chunk_ = std::move(action);
 }
@@ -158,10 +165,7 @@ void StreamConnection::on_read(std::size_t n) {
   else if (!reading_ && large && n <= kSmallRead)
     large_read_.reset();
   if (closed_) return;
-  if (error && !closing_) {
-    log::debug("{} {}: XML error {}: {}", kind_.log_tag, log_name(), error->condition, error->text);
-    fail(error->condition, error->text);
-  }
+  if (error && !closing_) fail(error->condition, error->text);
   if (after_chunk_ && !closing_) {
     auto action = std::move(after_chunk_);
     after_chunk_ = nullptr;
@@ -195,11 +199,13 @@ void StreamConnection::tls_handshake(asio::ssl::stream_base::handshake_type type
 void StreamConnection::fail(std::string_view condition, std::string_view text,
                          std::string_view app_specific) {
   if (closed_ || closing_) return;
+  // Operators see why a stream ended; the text is ours, never the peer's.
+  log::info("{} {}: stream error {} sent{}{}", kind_.log_tag, log_name(), condition, text.empty() ? "" : ": ",
+            text);
   if (!header_sent_) {
     write(stream_header(kind_.default_ns, {}, {}, new_stream_id()));
     header_sent_ = true;
   }
-  on_stream_error(condition);
   write(stream_error(condition, text, app_specific));
   if (in_feed_) parser_.stop();
   close_stream();

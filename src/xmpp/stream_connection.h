@@ -28,6 +28,7 @@
 #include "net/tls_socket.h"
 #include "xml/element.h"
 #include "xml/stream_parser.h"
+#include "xmpp/stream_management.h"
 
 namespace herald::xmpp {
 
@@ -83,6 +84,10 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   void after_chunk(std::function<void()> action);
   void resume_reading();
 
+  // XEP-0198: writes an <r/> once the current handler returns, if `sm`
+  // says one is due (one per burst). `sm` must be a member of this object.
+  void request_ack_soon(StreamManagement& sm);
+
   // TLS handshake on the connected socket. On failure the connection is
   // aborted and `done` is not called.
   void tls_handshake(asio::ssl::stream_base::handshake_type type, std::function<void()> done);
@@ -92,8 +97,6 @@ class StreamConnection : public std::enable_shared_from_this<StreamConnection>,
   // Each chunk of bytes read (plain text after TLS), before it is parsed;
   // a stream error sent from here drops the chunk.
   virtual void on_bytes_read(std::size_t) {}
-  // A stream error is being sent (by the subclass or by this base).
-  virtual void on_stream_error(std::string_view /*condition*/) {}
   // What to call this connection in logs (a domain, never a JID).
   virtual std::string log_name() const = 0;
 

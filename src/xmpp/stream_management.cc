@@ -10,12 +10,31 @@ void StreamManagement::sent(const xml::Element& stanza, Clock::time_point since,
   Entry entry;
   if (keep) entry.item = Unacked{stanza, since};
   unacked_.push_back(std::move(entry));
+  ++sent_since_request_;
+}
+
+bool StreamManagement::request_due() {
+  constexpr uint32_t kRequestEvery = 16;
+  if (!sending_ || request_scheduled_ || sent_since_request_ == 0) return false;
+  if (request_unanswered_ && sent_since_request_ < kRequestEvery) return false;
+  request_scheduled_ = true;
+  return true;
+}
+
+bool StreamManagement::take_request() {
+  request_scheduled_ = false;
+  if (!sending_ || sent_since_request_ == 0) return false;
+  request_unanswered_ = true;
+  sent_since_request_ = 0;
+  return true;
 }
 
 void StreamManagement::stop() {
   sending_ = handling_ = false;
   unacked_.clear();
   outbound_ = inbound_ = acked_ = 0;
+  request_scheduled_ = request_unanswered_ = false;
+  sent_since_request_ = 0;
 }
 
 std::string StreamManagement::ack_element() const {
@@ -40,6 +59,7 @@ std::optional<StreamManagement::AckError> StreamManagement::on_ack(std::string_v
   }
   for (uint32_t i = 0; i < newly; ++i) unacked_.pop_front();
   acked_ = value;
+  request_unanswered_ = false;
   return std::nullopt;
 }
 

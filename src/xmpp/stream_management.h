@@ -16,6 +16,9 @@
 // take_unacked() hands back, oldest first, the stanzas the peer has not
 // confirmed, with the time each was first queued (for the caller's
 // lifetime check); the queue is then empty.
+// Ack requests: one <r/> per burst of sent stanzas, and no new one while
+// one is unanswered unless many stanzas went out since (request_due(),
+// take_request()); an <a/> answers the one outstanding.
 #pragma once
 
 #include <chrono>
@@ -65,6 +68,11 @@ class StreamManagement {
   // The answer to the peer's <r/>.
   std::string ack_element() const;
   static std::string request_element();
+  // After sent() (and after an <a/>): whether the stream should schedule
+  // an <r/> for when the current handler returns. Then take_request() at
+  // that time: true if the <r/> is to be written now.
+  bool request_due();
+  bool take_request();
   // The peer's <a h=.../>; nullopt if fine (acknowledged stanzas dropped).
   std::optional<AckError> on_ack(std::string_view h);
 
@@ -85,6 +93,9 @@ class StreamManagement {
   uint32_t outbound_ = 0;  // stanzas sent since enabling, mod 2^32
   uint32_t inbound_ = 0;   // stanzas handled since enabling (our h)
   uint32_t acked_ = 0;     // the peer's last h
+  bool request_scheduled_ = false;
+  bool request_unanswered_ = false;
+  uint32_t sent_since_request_ = 0;
   // One entry per outstanding stanza; those not kept are placeholders so
   // that positions match the counter.
   struct Entry {

@@ -8,6 +8,7 @@ import glob
 import os
 import re
 import secrets
+import signal
 import subprocess
 import sys
 
@@ -64,6 +65,20 @@ def main():
             assert sub in out.stdout, (sub, out.stdout)
         out = herald("send-test-push", "--help")
         assert "--module" in out.stdout and "--token" in out.stdout, out.stdout
+        out = herald("--version")
+        assert out.returncode == 0 and re.fullmatch(r"herald \d+\.\d+\.\d+\n", out.stdout), out
+
+        # Usage errors: exit 2, one line on stderr, nothing on stdout.
+        for args in (["bogus"], ["serve", "-c"], ["tombstones"], ["send-test-push", "--module", "ios"],
+                     ["check-config", "--no-such-flag"], []):
+            out = herald(*args)
+            assert out.returncode == 2, (args, out)
+            assert out.stdout == "" and out.stderr.count("\n") == 1, (args, out)
+            assert out.stderr.startswith("herald: "), (args, out)
+        # -c defaults to /etc/herald/herald.toml.
+        out = herald("check-config", "--syntax-only")
+        assert "/etc/herald/herald.toml" in out.stdout + out.stderr, out
+        assert "/etc/herald/herald.toml" in herald("serve", "--help").stdout
 
         pki = harness.Pki(td.sub("pki"))
         sim = harness.ApnsSim(procs, sim_bin, td.sub("apns-sim"), pki, [TOPIC])
@@ -118,6 +133,29 @@ def main():
         assert "http status: 410" in out.stdout and "reason: Unregistered" in out.stdout, out.stdout
         out = herald("send-test-push", "-c", good, "--module", "nope", "--token", token)
         assert out.returncode == 1 and "no push module named" in out.stderr, out
+
+        # An upstream that cannot be reached: the real connect error, and no upstream id (nothing
+        # was sent); the log lines on stderr spell the level as the configuration does.
+        closed = write(os.path.join(d, "closed.toml"),
+                       config_text(d, pki, sim).replace("127.0.0.1:%d" % sim.port,
+                                                        "127.0.0.1:%d" % harness.free_tcp_port("127.0.0.1")))
+        out = herald("send-test-push", "-c", closed, "--module", "ios", "--token", token, "--timeout", "10")
+        assert out.returncode == 1, out
+        assert "reason: connect failed: Connection refused\n" in out.stdout, out.stdout
+        assert "upstream id: -\n" in out.stdout, out.stdout
+        assert " warn " in out.stderr and "warning" not in out.stderr, out.stderr
+
+        # serve logs the signal by name.
+        log = os.path.join(d, "serve.log")
+        served = write(os.path.join(d, "serve.toml"),
+                       config_text(d, pki, sim).replace('data_dir', 'log_file = "%s"\ndata_dir' % log, 1))
+        p = subprocess.Popen([HERALD, "serve", "-c", served], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+        harness.wait_for(lambda: os.path.exists(log) and "serving push.test" in open(log).read(), 10,
+                         "herald serve to start")
+        p.send_signal(signal.SIGTERM)
+        assert p.wait(timeout=20) == 0
+        text = open(log).read()
+        assert "signal SIGTERM: shutting down" in text, text
 
         # Tombstones: the subcommands and the old flags.
         out = herald("tombstones", "list", "-c", good)

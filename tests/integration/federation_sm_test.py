@@ -12,9 +12,7 @@ Usage: federation_sm_test.py HERALD_BINARY APNS_SIM_BINARY
 import asyncio
 import secrets
 import signal
-import socket
 import sys
-import threading
 
 import harness
 
@@ -34,65 +32,6 @@ def sets(prosody):
 
 def result_ids(prosody):
     return [l.split("id='")[1].split("'")[0] for l in results(prosody)]
-
-
-class Relay:
-    """TCP relay Herald -> Prosody; swallow() drops Herald's bytes, cut() ends every connection."""
-
-    def __init__(self, ip, target):
-        self.target, self.swallowing, self.swallowed, self.conns = target, False, 0, []
-        self.lock = threading.Lock()
-        self.sock = socket.socket()
-        self.ip = ip
-        self.sock.bind((ip, 0))
-        self.sock.listen()
-        self.port = self.sock.getsockname()[1]
-        threading.Thread(target=self._accept, daemon=True).start()
-
-    def _accept(self):
-        while True:
-            try:
-                a, _ = self.sock.accept()
-            except OSError:
-                return
-            b = socket.create_connection(self.target)
-            with self.lock:
-                self.conns += [a, b]
-            threading.Thread(target=self._pump, args=(a, b, True), daemon=True).start()
-            threading.Thread(target=self._pump, args=(b, a, False), daemon=True).start()
-
-    def _pump(self, src, dst, from_herald):
-        try:
-            while True:
-                data = src.recv(65536)
-                if not data:
-                    break
-                if from_herald and self.swallowing:
-                    self.swallowed += len(data)
-                    continue
-                dst.sendall(data)
-        except OSError:
-            pass
-        for s in (src, dst):
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-
-    def cut(self):
-        with self.lock:
-            conns, self.conns = self.conns, []
-        self.swallowing = False
-        for s in conns:
-            try:
-                s.shutdown(socket.SHUT_RDWR)
-            except OSError:
-                pass
-            s.close()
-
-    def close(self):
-        self.sock.close()
-        self.cut()
 
 
 async def setup_push(prosody, user, token, ca):
@@ -122,7 +61,7 @@ def main():
                               extra_args=["--token", slow + "=slow:3000"])
         herald_ip = harness.free_loopback_ip(ports=(5269,))
         prosody_ip = harness.free_loopback_ip()
-        relay = Relay(harness.free_loopback_ip(ports=()), (prosody_ip, 5269))
+        relay = harness.Relay(harness.free_loopback_ip(ports=()), (prosody_ip, 5269))
         herald = harness.Herald(procs, sys.argv[1], td.sub("herald"), "push.test", herald_ip, pki,
                                 routes={"user.test": "%s:%d" % (relay.ip, relay.port)},
                                 modules=[{"name": MODULE, "topic": TOPIC, "endpoint": "127.0.0.1:%d" % sim.port,

@@ -15,6 +15,7 @@ import signal
 import socket
 import subprocess
 import tempfile
+import threading
 import time
 
 PASSWORD = "test-password"
@@ -88,7 +89,7 @@ class Pki:
         os.makedirs(d, exist_ok=True)
         self.ca = os.path.join(d, "ca.crt")
         run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
-             "-keyout", "ca.key", "-out", "ca.crt", "-days", "2", "-subj", "/CN=Herald test CA"], cwd=d)
+             "-keyout", "ca.key", "-out", "ca.crt", "-days", "30", "-subj", "/CN=Herald test CA"], cwd=d)
 
     def issue(self, domain, eku="serverAuth,clientAuth", ip=None):
         run(["openssl", "req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
@@ -97,8 +98,38 @@ class Pki:
             san = "DNS:%s" % domain + (",IP:%s" % ip if ip else "")
             f.write("subjectAltName=%s\nextendedKeyUsage=%s\n" % (san, eku))
         run(["openssl", "x509", "-req", "-in", domain + ".csr", "-CA", "ca.crt", "-CAkey", "ca.key",
-             "-CAcreateserial", "-out", domain + ".crt", "-days", "2", "-extfile", domain + ".ext"], cwd=self.d)
+             "-CAcreateserial", "-out", domain + ".crt", "-days", "30", "-extfile", domain + ".ext"], cwd=self.d)
         return os.path.join(self.d, domain + ".crt"), os.path.join(self.d, domain + ".key")
+
+    def issue_dated(self, name, names, not_before_days, not_after_days):
+        """A certificate for `names` (DNS SANs) valid from now + not_before_days to now +
+        not_after_days (negative: in the past), signed by this CA; saved as name.crt / name.key."""
+        import datetime
+        from cryptography import x509
+        from cryptography.hazmat.primitives import hashes, serialization
+        from cryptography.hazmat.primitives.asymmetric import ec
+        from cryptography.x509.oid import NameOID
+        with open(os.path.join(self.d, "ca.key"), "rb") as f:
+            ca_key = serialization.load_pem_private_key(f.read(), None)
+        with open(self.ca, "rb") as f:
+            ca = x509.load_pem_x509_certificate(f.read())
+        key = ec.generate_private_key(ec.SECP256R1())
+        now = datetime.datetime.now(datetime.timezone.utc)
+        cert = (x509.CertificateBuilder()
+                .subject_name(x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, names[0])]))
+                .issuer_name(ca.subject).public_key(key.public_key())
+                .serial_number(x509.random_serial_number())
+                .not_valid_before(now + datetime.timedelta(days=not_before_days))
+                .not_valid_after(now + datetime.timedelta(days=not_after_days))
+                .add_extension(x509.SubjectAlternativeName([x509.DNSName(n) for n in names]), critical=False)
+                .sign(ca_key, hashes.SHA256()))
+        crt, pem_key = os.path.join(self.d, name + ".crt"), os.path.join(self.d, name + ".key")
+        with open(crt, "wb") as f:
+            f.write(cert.public_bytes(serialization.Encoding.PEM))
+        with open(pem_key, "wb") as f:
+            f.write(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
+                                      serialization.NoEncryption()))
+        return crt, pem_key
 
     def apns_auth_key(self):
         """An APNs token-signing key (.p8, PKCS#8 P-256) and its public key."""
@@ -676,3 +707,67 @@ class Redis:
     def keys(self, pattern="*"):
         out = run(["redis-cli", "-h", self.ip, "-p", str(self.port), "--raw", "KEYS", pattern], timeout=10)
         return [k for k in out.splitlines() if k]
+
+
+class Relay:
+    """A TCP relay on ip:port (0: any port) to `target`, for cutting a stream the way a dying link
+    does. While `swallowing`, the bytes the target side writes (swallow="target") or those the
+    connecting side writes (swallow="client") are dropped and counted in `swallowed`; cut() ends
+    every relayed connection."""
+
+    def __init__(self, ip, target, port=0, swallow="client"):
+        self.target, self.swallow_from_client = target, swallow == "client"
+        self.swallowing, self.swallowed, self.conns = False, 0, []
+        self.lock = threading.Lock()
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.ip = ip
+        self.sock.bind((ip, port))
+        self.sock.listen()
+        self.port = self.sock.getsockname()[1]
+        threading.Thread(target=self._accept, daemon=True).start()
+
+    def _accept(self):
+        while True:
+            try:
+                a, _ = self.sock.accept()
+            except OSError:
+                return
+            b = socket.create_connection(self.target)
+            with self.lock:
+                self.conns += [a, b]
+            threading.Thread(target=self._pump, args=(a, b, self.swallow_from_client), daemon=True).start()
+            threading.Thread(target=self._pump, args=(b, a, not self.swallow_from_client), daemon=True).start()
+
+    def _pump(self, src, dst, swallowable):
+        try:
+            while True:
+                data = src.recv(65536)
+                if not data:
+                    break
+                if swallowable and self.swallowing:
+                    self.swallowed += len(data)
+                    continue
+                dst.sendall(data)
+        except OSError:
+            pass
+        for s in (src, dst):
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+
+    def cut(self):
+        with self.lock:
+            conns, self.conns = self.conns, []
+        self.swallowing = False
+        for s in conns:
+            try:
+                s.shutdown(socket.SHUT_RDWR)
+            except OSError:
+                pass
+            s.close()
+
+    def close(self):
+        self.sock.close()
+        self.cut()

@@ -37,6 +37,23 @@ def get(url, accept=None):
         return e.code, e.headers.get("Content-Type", ""), e.read().decode()
 
 
+def raw_header_names(base, path):
+    """The header names of a response as sent (lowercase), duplicates kept."""
+    import socket
+    host, port = base.split("//")[1].split(":")
+    s = socket.create_connection((host, int(port)), timeout=10)
+    s.sendall(("GET %s HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n" % path).encode())
+    data = b""
+    while b"\r\n\r\n" not in data:
+        chunk = s.recv(4096)
+        if not chunk:
+            break
+        data += chunk
+    s.close()
+    head = data.split(b"\r\n\r\n")[0].decode().split("\r\n")[1:]
+    return [line.split(":")[0].strip().lower() for line in head]
+
+
 def publish(binary, pki, pub_ip, herald_ip, token, module):
     return subprocess.run([binary, "--domain", "publisher.test", "--listen", "%s:5269" % pub_ip,
                            "--cert", os.path.join(pki.d, "publisher.test.crt"),
@@ -112,9 +129,14 @@ def check_metrics(base, tokens, repo):
     assert value("herald_upstream_ready", module="broken-ios") == 0
     assert value("herald_s2s_peer_domains") is not None  # streams may be gone once the publisher left
     assert fams["herald_iq_round_trip_seconds"].type == "histogram"
-    # No per-user data anywhere: no domain, token or address.
+    # No per-user data anywhere: no peer domain, token or address. Only the certificate expiry
+    # names a domain: the push domain, from the configuration.
+    expiry = [l for l in text.splitlines() if l.startswith("herald_certificate_expiry_seconds{")]
+    assert len(expiry) == 1 and expiry[0].startswith(
+        'herald_certificate_expiry_seconds{service="s2s",domain="push.test"} '), expiry
+    rest = "\n".join(l for l in text.splitlines() if not l.startswith("herald_certificate_expiry_seconds{"))
     for needle in ["publisher.test", "push.test", "127."] + tokens + [t[:8] for t in tokens]:
-        assert needle not in text, "metrics leak %r" % needle
+        assert needle not in rest, "metrics leak %r" % needle
 
     # Every metric the dashboard queries exists.
     dash = json.load(open(os.path.join(repo, "dashboards", "herald.grafana.json")))
@@ -132,12 +154,15 @@ def check_metrics(base, tokens, repo):
     assert status == 200 and body.strip() == "ok"
     status, ctype, body = get(base + "/readyz")
     j = json.loads(body)
+    for path in ("/readyz", "/status.json", "/metrics"):
+        names = raw_header_names(base, path)
+        assert len(names) == len(set(names)), "%s sends a header twice: %s" % (path, names)
     assert status == 503 and j["not_ready"] == ["broken-ios"], (status, body)
     for secret in ("BEGIN", "KEY1234567", "TEAM123456", "AuthKey"):
         assert secret not in body, "readyz must not show credentials: " + body
 
 
-def check_page(base, d):
+def check_page(base, d, herald_bin):
     chromium = "/usr/bin/chromium"
     if not os.path.exists(chromium):
         print("chromium is not installed (scripts/install-deps.sh adds it)")
@@ -157,6 +182,19 @@ def check_page(base, d):
     assert latency and int(re.search(r'data-nonzero="(\d+)"', latency[0]).group(1)) >= 1, latency
     assert "connection" in dom, "the errors chart should name the failing reason"
     assert "broken-ios" in dom and "unreachable" in dom, "upstream table"
+    # The page names the service and shows totals since start: 5 publishes, 5 pushes sent,
+    # 4 delivered (demo-ios), 1 not (broken-ios): 80 %.
+    def text_of(el_id):
+        m = re.search(r'id="%s"[^>]*>([^<]*)<' % el_id, dom)
+        assert m, "no #%s on the page" % el_id
+        return m.group(1)
+    version = subprocess.run([herald_bin, "version"], capture_output=True, text=True).stdout.split()[-1]
+    assert text_of("version") == version, (text_of("version"), version)
+    assert text_of("domain") == "push.test", text_of("domain")
+    assert text_of("region") == "region default", text_of("region")
+    totals = {k: text_of("total-" + k) for k in ("publishes", "sent", "delivered", "failed")}
+    assert totals == {"publishes": "5", "sent": "5", "delivered": "4", "failed": "1"}, totals
+    assert text_of("ratio") == "80.0 %", text_of("ratio")
     box = re.search(r'<svg id="pushes"[^>]*data-box="([\d,]+)"', dom)
     assert box, "the pushes chart has no box"
     left, top, width, height = map(int, box.group(1).split(","))
@@ -204,7 +242,7 @@ def main():
         if mode == "metrics":
             check_metrics(base, tokens, repo)
         else:
-            check_page(base, td.path)
+            check_page(base, td.path, herald_bin)
         td.ok = True
     finally:
         procs.stop_all()

@@ -1,4 +1,5 @@
 #include "apps/herald/config.h"
+#include "apps/herald/toml_errors.h"
 
 #include "base/host_port.h"
 
@@ -208,13 +209,15 @@ ApnsModule read_apns_module(const toml::table& t, const std::string& prefix, con
 
 void read_turn(const toml::table& t, const std::string& base_dir, TurnConfig& turn) {
   Reader r(t, "turn", base_dir);
-  r.reject_unknown({"enabled", "listen", "certificate", "key", "challenge_lifetime",
+  r.reject_unknown({"enabled", "listen", "certificate", "key", "domain", "challenge_lifetime",
                     "credential_lifetime", "shared_secrets", "uris", "app", "rate_limit_requests",
                     "rate_limit_window", "max_connections"});
   r.boolean("enabled", turn.enabled);
   r.strings("listen", turn.listen);
   r.path("certificate", turn.certificate);
   r.path("key", turn.key);
+  r.string("domain", turn.domain);
+  turn.domain = lowercase_ascii(turn.domain);
   r.seconds("challenge_lifetime", turn.challenge_lifetime, 5, 600);
   r.seconds("credential_lifetime", turn.credential_lifetime, 1, 7 * 24 * 3600);
   r.strings("shared_secrets", turn.shared_secrets);
@@ -319,7 +322,8 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
     root = toml::parse(toml_text);
   } catch (const toml::parse_error& e) {
     std::ostringstream msg;
-    msg << "configuration: line " << e.source().begin.line << ": " << e.description();
+    msg << "configuration: line " << e.source().begin.line << ": syntax error at column "
+        << e.source().begin.column << ": " << plain_toml_error(e.description());
     throw std::runtime_error(msg.str());
   }
   Config c;

@@ -60,6 +60,7 @@ struct TurnConfig {
   std::vector<std::string> listen{"127.0.0.1:8080"};
   std::string certificate;             // with `key`: HTTPS; both empty: plain HTTP (reverse proxy)
   std::string key;
+  std::string domain;                  // the name apps reach the API at; empty: the push domain
   std::chrono::seconds challenge_lifetime{30};
   std::chrono::seconds credential_lifetime{12 * 3600};
   std::vector<std::string> shared_secrets;  // the first signs; coturn's static-auth-secret(s)

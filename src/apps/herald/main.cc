@@ -1,19 +1,22 @@
 // herald: the push app server's command line.
-//   herald serve -c FILE           serve the push domain until SIGTERM/SIGINT
-//                                  (SIGHUP: reload certificates, rotate/purge logs)
-//   herald check-config -c FILE    validate, naming the file's line on error
-//   herald send-test-push -c FILE --module M --token T
-//   herald tombstones list|clear -c FILE [TOKEN]
-//   herald gdpr show|erase -c FILE --token T | --node N
-//   herald version
-// `herald -c FILE` with no subcommand is `serve`, and the flags of older
-// versions (--check-config, --list-tombstones, --clear-tombstone) still work,
-// so scripts written for them keep running.
+//   herald serve [-c FILE]           serve the push domain until SIGTERM/SIGINT
+//                                    (SIGHUP: reload certificates, rotate/purge logs)
+//   herald check-config [-c FILE]    validate, naming the file's line on error
+//   herald send-test-push [-c FILE] --module M --token T
+//   herald tombstones list|clear [-c FILE] [TOKEN]
+//   herald gdpr show|erase [-c FILE] --token T | --node N
+//   herald version, herald --version
+// FILE defaults to /etc/herald/herald.toml. `herald -c FILE` with no
+// subcommand is `serve`, and the flags of older versions (--check-config,
+// --list-tombstones, --clear-tombstone) still work, so scripts written for
+// them keep running. A usage error is one line on stderr and exit status 2.
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 #include <chrono>
 #include <ctime>
 #include <filesystem>
+#include <algorithm>
+#include <csignal>
 #include <functional>
 #include <iostream>
 
@@ -33,9 +36,21 @@ namespace {
 
 using herald::app::Config;
 
+constexpr const char* kDefaultConfig = "/etc/herald/herald.toml";
+
 int fail(const std::string& message) {
   std::cerr << "herald: " << message << "\n";
   return 1;
+}
+
+// Signals as operators write them (kill -TERM, systemctl kill -s SIGTERM).
+std::string signal_name(int signo) {
+  switch (signo) {
+    case SIGTERM: return "SIGTERM";
+    case SIGINT: return "SIGINT";
+    case SIGHUP: return "SIGHUP";
+    default: return "signal " + std::to_string(signo);
+  }
 }
 
 herald::log::Options log_options(const Config& config) {
@@ -102,7 +117,7 @@ int serve(const std::string& config_path) {
     asio::signal_set signals(io, SIGINT, SIGTERM);
     signals.async_wait([&](std::error_code ec, int signo) {
       if (ec) return;
-      herald::log::info("signal {}: shutting down", signo);
+      herald::log::info("signal {}: shutting down", signal_name(signo));
       retention.stop();
       log_flush.stop();
       // Drains in-flight publishes within [server] shutdown_timeout (server.h).
@@ -196,10 +211,11 @@ int main(int argc, char** argv) {
   CLI::App cli{"Herald: a privacy-first XMPP push app server (XEP-0357) for APNs and FCM.\n"
                "Configuration reference: docs/configuration.md; operations: docs/operations.md"};
   cli.require_subcommand(0, 1);
-  std::string config_path;
-  const char* config_help = "TOML configuration file";
+  cli.set_version_flag("--version", std::string("herald ") + HERALD_VERSION);
+  std::string config_path = kDefaultConfig;
+  const std::string config_help = std::string("TOML configuration file (default ") + kDefaultConfig + ")";
   // `herald -c FILE` alone means serve, as it did before subcommands.
-  cli.add_option("-c,--config", config_path, config_help);
+  auto* top_config = cli.add_option("-c,--config", config_path, config_help);
   bool legacy_check = false, legacy_list = false;
   std::string legacy_clear;
   cli.add_flag("--check-config", legacy_check, "same as: herald check-config")->group("Deprecated");
@@ -208,17 +224,17 @@ int main(int argc, char** argv) {
       ->group("Deprecated");
 
   auto* serve_cmd = cli.add_subcommand("serve", "serve the push domain until SIGTERM (SIGHUP reloads)");
-  serve_cmd->add_option("-c,--config", config_path, config_help)->required();
+  serve_cmd->add_option("-c,--config", config_path, config_help);
 
   auto* check_cmd = cli.add_subcommand("check-config", "validate a configuration file, then exit");
-  check_cmd->add_option("-c,--config", config_path, config_help)->required();
+  check_cmd->add_option("-c,--config", config_path, config_help);
   bool syntax_only = false;
   check_cmd->add_flag("--syntax-only", syntax_only,
                       "check keys and values only, not the files they name (keys, certificates)");
 
   auto* push_cmd = cli.add_subcommand("send-test-push",
                                       "send one push through a module's upstream, print the answer");
-  push_cmd->add_option("-c,--config", config_path, config_help)->required();
+  push_cmd->add_option("-c,--config", config_path, config_help);
   std::string module, token;
   int timeout_s = 30;
   push_cmd->add_option("--module", module, "push module name ([[push.module]] name)")->required();
@@ -228,10 +244,10 @@ int main(int argc, char** argv) {
   auto* tomb_cmd = cli.add_subcommand("tombstones", "tokens APNs/FCM reported dead");
   tomb_cmd->require_subcommand(1);
   auto* tomb_list = tomb_cmd->add_subcommand("list", "print sha256: hash prefixes and dead-until times");
-  tomb_list->add_option("-c,--config", config_path, config_help)->required();
+  tomb_list->add_option("-c,--config", config_path, config_help);
   auto* tomb_clear = tomb_cmd->add_subcommand(
       "clear", "forget one tombstone, in the store and in the running server");
-  tomb_clear->add_option("-c,--config", config_path, config_help)->required();
+  tomb_clear->add_option("-c,--config", config_path, config_help);
   std::string clear_token;
   tomb_clear->add_option("token", clear_token,
                          "the device token, or sha256:PREFIX as `tombstones list` prints it")
@@ -243,7 +259,7 @@ int main(int argc, char** argv) {
   CLI::App* gdpr_subs[2] = {gdpr_cmd->add_subcommand("show", "print everything held"),
                             gdpr_cmd->add_subcommand("erase", "delete everything held")};
   for (CLI::App* sub : gdpr_subs) {
-    sub->add_option("-c,--config", config_path, config_help)->required();
+    sub->add_option("-c,--config", config_path, config_help);
     auto* t = sub->add_option("--token", gdpr.token, "device token");
     auto* n = sub->add_option("--node", gdpr.node, "v1 registration node");
     t->excludes(n);
@@ -252,7 +268,20 @@ int main(int argc, char** argv) {
 
   auto* version_cmd = cli.add_subcommand("version", "print the version");
 
-  CLI11_PARSE(cli, argc, argv);
+  try {
+    cli.parse(argc, argv);
+  } catch (const CLI::CallForHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForAllHelp& e) {
+    return cli.exit(e);
+  } catch (const CLI::CallForVersion& e) {
+    return cli.exit(e);
+  } catch (const CLI::ParseError& e) {
+    std::string what = e.what();
+    std::replace(what.begin(), what.end(), '\n', ' ');
+    std::cerr << "herald: " << what << " (herald --help lists commands and options)\n";
+    return 2;
+  }
 
   if (version_cmd->parsed()) {
     std::cout << "herald " << HERALD_VERSION << "\n";
@@ -273,8 +302,9 @@ int main(int argc, char** argv) {
     return herald::app::run_gdpr(config_path, gdpr, std::cout, std::cerr);
   }
 
-  if (config_path.empty()) {
-    std::cerr << cli.help();
+  if (top_config->count() == 0 && !legacy_check && !legacy_list && legacy_clear.empty()) {
+    std::cerr << "herald: no command given (serve, check-config, send-test-push, tombstones, "
+                 "gdpr, version; herald --help explains them)\n";
     return 2;
   }
   if (legacy_check)

@@ -8,6 +8,7 @@
 
 #include "net/periodic_job.h"
 #include "apps/herald/admin_socket.h"
+#include "apps/herald/certificates.h"
 #include "apps/herald/status/observability.h"
 #include "apps/herald/store_setup.h"
 #include "base/host_port.h"
@@ -255,6 +256,7 @@ struct Server::Parts {
   // cheaply), served only when enabled. Declared before the app server so
   // that it outlives the upstreams it wraps.
   std::unique_ptr<status::Observability> observability;
+  std::unique_ptr<CertificateWatch> certificate_watch;  // expiry warnings and metric
   std::unique_ptr<push::SharedRateLimiter> shared_rate_limit;  // [redis]
   std::unique_ptr<push::Tombstones> tombstones;
   // v1 registration, when [v1] is enabled; before the app server, which
@@ -303,8 +305,12 @@ Server::Server(asio::io_context& io, const Config& config)
 
   status::ObservabilityOptions obs_options;
   if (config.observability.enabled) obs_options.listen = config.observability.listen;
+  obs_options.domain = config.domain;
+  obs_options.region = config.region;
+  obs_options.version = HERALD_VERSION;
   parts_->observability = std::make_unique<status::Observability>(io, obs_options);
   status::Observability& obs = *parts_->observability;
+  parts_->certificate_watch = std::make_unique<CertificateWatch>(io, config, obs.registry());
 
   std::vector<push::PushModuleConfig> modules;
   ApnsPools apns_pools;
@@ -439,16 +445,25 @@ void Server::start() {
   if (parts_->v1_http) parts_->v1_http->start();
   parts_->observability->start();
   parts_->admin->start();
+  parts_->certificate_watch->start();
 }
 
 bool Server::reload_certificates() {
-  try {
-    parts_->s2s->reload_certificates();
-    return true;
-  } catch (const std::exception& e) {
-    log::error("reload: {} (keeping the certificates in use)", e.what());
-    return false;
-  }
+  // Each listener on its own: a bad TURN file must not keep s2s on the old one.
+  bool ok = true;
+  auto reload = [&ok](const std::function<void()>& step) {
+    try {
+      step();
+    } catch (const std::exception& e) {
+      log::error("reload: {} (keeping the certificates in use)", e.what());
+      ok = false;
+    }
+  };
+  reload([this] { parts_->s2s->reload_certificates(); });
+  if (parts_->turn_http) reload([this] { parts_->turn_http->reload_certificate(); });
+  if (parts_->v1_http) reload([this] { parts_->v1_http->reload_certificate(); });
+  parts_->certificate_watch->check();
+  return ok;
 }
 
 void Server::stop() {
@@ -464,6 +479,7 @@ void Server::stop() {
   }
   parts_->observability->stop();
   parts_->admin->stop();
+  parts_->certificate_watch->stop();
 }
 
 void Server::shutdown(std::function<void()> done) {

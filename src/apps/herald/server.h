@@ -35,8 +35,10 @@ class Server {
   // for in the same bound). The caller then ends the io_context; the store
   // is closed when the Server is destroyed.
   void shutdown(std::function<void()> done);
-  // SIGHUP: re-reads the s2s certificates, keys and CA file without dropping
-  // connections. On error logs it, keeps the current ones and returns false.
+  // SIGHUP: re-reads every certificate Herald serves (s2s with its keys and
+  // CA file, the TURN API's, v1's HTTPS) without dropping connections, then
+  // checks their expiry again (certificates.h). Each listener on its own: on
+  // an error it logs it, keeps that one's current files and returns false.
   bool reload_certificates();
 
  private:

@@ -94,10 +94,12 @@ void ApnsUpstream::start_attempt(const std::shared_ptr<Attempt>& a) {
 void ApnsUpstream::on_result(const std::shared_ptr<Attempt>& a, Http2Result result) {
   switch (result.outcome) {
     case Http2Outcome::not_processed:
-      // The pool already resent it as often as it may.
+      // The pool already resent it as often as it may. Apple never
+      // processed it: its apns-id names nothing in Apple's records.
       return complete(a, {UpstreamStatus::unavailable, 0, result.error, std::nullopt});
     case Http2Outcome::unknown:
-      return complete(a, {UpstreamStatus::unknown, 0, result.error, std::nullopt});
+      // Written, perhaps processed: the id it went with may be in Apple's records.
+      return complete(a, {UpstreamStatus::unknown, 0, result.error, std::nullopt, a->apns_id});
     case Http2Outcome::response:
       break;
   }
@@ -117,23 +119,25 @@ void ApnsUpstream::on_result(const std::shared_ptr<Attempt>& a, Http2Result resu
       classify_apns_response(response.status, error.reason, error.timestamp_ms);
   // Apple echoes the apns-id sent; should it ever differ, its own is what its records know.
   classified.upstream_id = response.header("apns-id");
+  if (classified.upstream_id.empty()) classified.upstream_id = a->apns_id;
   complete(a, std::move(classified));
 }
 
 void ApnsUpstream::complete(const std::shared_ptr<Attempt>& a, UpstreamResult result) {
-  if (result.upstream_id.empty()) result.upstream_id = a->apns_id;
-  // Hashed only if the line is written: the delivered line is debug.
+  // Hashed only if the line is written: the delivered line is debug. No
+  // apns-id for a request Apple never received.
   const log::Fingerprint fp{a->job.token};
+  const std::string id = result.upstream_id.empty() ? "-" : result.upstream_id;
   if (result.status == UpstreamStatus::delivered) {
     log::debug("apns {}: token {} status {} apns-id {}: delivered", settings_.host, fp,
-               result.http_status, a->apns_id);
+               result.http_status, id);
   } else if (result.status == UpstreamStatus::token_dead ||
              result.status == UpstreamStatus::token_invalid) {
     log::info("apns {}: token {} status {} reason {} apns-id {}: {}", settings_.host, fp,
-              result.http_status, result.reason, a->apns_id, to_string(result.status));
+              result.http_status, result.reason, id, to_string(result.status));
   } else {
     log::warn("apns {}: token {} status {} reason {} apns-id {}: {}", settings_.host, fp,
-              result.http_status, result.reason, a->apns_id, to_string(result.status));
+              result.http_status, result.reason, id, to_string(result.status));
   }
   // Always posted, so `done` never runs inside send().
   asio::post(io_, [done = std::move(a->done), result = std::move(result)]() mutable {

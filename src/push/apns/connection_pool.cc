@@ -70,7 +70,8 @@ void ConnectionPool::dispatch() {
         std::any_of(live_.begin(), live_.end(), [](const auto& c) { return !c->connected(); });
     if (!connecting && live_.size() < options_.connections) {
       if (connect_failures_ > 0 && std::chrono::steady_clock::now() < next_connect_) {
-        if (live_.empty()) fail_queue("connect backoff");
+        // What waited for the failed connection learns why it failed.
+        if (live_.empty()) fail_queue(last_connect_error_);
         break;
       }
       open_connection();
@@ -158,6 +159,7 @@ void ConnectionPool::on_closed(Http2Connection* conn, bool was_connected, const 
     log::info("apns {}: connection closed: {}", options_.host, why);
   } else {
     ++connect_failures_;
+    last_connect_error_ = why;
     auto backoff = std::min<std::chrono::seconds>(
         kMaxBackoff, std::chrono::seconds(int64_t{1} << std::min(connect_failures_ - 1, 6)));
     next_connect_ = std::chrono::steady_clock::now() + backoff;

@@ -86,6 +86,7 @@ class ConnectionPool {
   std::vector<std::shared_ptr<Http2Connection>> live_;      // accepting or connecting
   std::vector<std::shared_ptr<Http2Connection>> draining_;  // GOAWAY: finishing their streams
   int connect_failures_ = 0;
+  std::string last_connect_error_;  // why the last attempt failed, for what waits behind it
   std::chrono::steady_clock::time_point next_connect_{};
   bool dispatching_ = false;
   // Callbacks hold a weak_ptr to this: they may outlive the pool.

@@ -75,10 +75,6 @@ std::string C2sSession::log_name() const {
   return domain_.empty() ? std::string("(no host yet)") : "on " + domain_;
 }
 
-void C2sSession::on_stream_error(std::string_view condition) {
-  log::info("c2s {}: stream error {}", log_name(), condition);
-}
-
 void C2sSession::on_disconnected() {
   timer_.cancel();
   drop_held();

@@ -97,7 +97,6 @@ class C2sSession : public StreamConnection {
   void on_stream_close() override;
   void on_disconnected() override;
   void on_bytes_read(std::size_t n) override;
-  void on_stream_error(std::string_view condition) override;
   std::string log_name() const override;
 
   void handle(xml::Element element);

@@ -8,9 +8,11 @@
 #include <functional>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "xml/element.h"
 #include "xmpp/s2s/s2s_config.h"
+#include "xmpp/stream_management.h"
 
 namespace herald::net {
 class Resolver;
@@ -39,6 +41,11 @@ class S2sHost {
                                const std::string& stream_id, const std::string& key,
                                std::function<void(bool valid)> done) = 0;
   virtual void inbound_closed(S2sInbound* session) = 0;
+  // XEP-0198: stanzas an inbound stream from `peer` (its header's domain,
+  // for logs) sent and the peer never acknowledged before the stream was
+  // lost; the host sends them again (each within its lifetime), once.
+  virtual void requeue(const std::string& peer,
+                       std::vector<StreamManagement::Unacked> stanzas) = 0;
   // Admin controls (S2sPolicy): may this peer domain federate with us?
   virtual bool peer_allowed(std::string_view domain) const = 0;
   // One IQ request from `domain`; false: over its rate, answer it with an

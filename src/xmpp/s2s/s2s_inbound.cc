@@ -5,6 +5,8 @@
 #include "net/tls.h"
 #include "xmpp/s2s/dialback.h"
 #include "xmpp/iq.h"
+#include "xmpp/s2s/s2s_admission.h"
+#include "xmpp/stanza_rules.h"
 #include "xmpp/s2s/s2s_stream.h"
 
 namespace herald::xmpp {
@@ -57,10 +59,23 @@ std::string S2sInbound::log_name() const {
   return "inbound from " + (peer_domain_.empty() ? std::string("(unknown)") : peer_domain_);
 }
 
+void S2sInbound::send_stanza(const xml::Element& stanza,
+                             StreamManagement::Clock::time_point since) {
+  write(stanza);
+  if (!sm_.sending()) return;
+  sm_.sent(stanza, since);
+  request_ack_soon(sm_);
+}
+
 void S2sInbound::on_disconnected() {
   auth_timer_.cancel();
   log::info("s2s {}: closed", log_name());
-  if (host_) host_->inbound_closed(this);
+  if (!host_) return;
+  // Unacknowledged stanzas are taken before the host forgets this stream
+  // as a route, and handed back after, so that they take another one.
+  auto unacked = sm_.take_unacked();
+  host_->inbound_closed(this);
+  if (!unacked.empty()) host_->requeue(peer_domain_, std::move(unacked));
 }
 
 void S2sInbound::on_stream_open(const xml::Element& header) {
@@ -69,8 +84,9 @@ void S2sInbound::on_stream_open(const xml::Element& header) {
   std::string from(header.attr_or("from"));
   if (auto d = s2s::jid_domain(to)) to = *d;
   if (auto d = s2s::jid_domain(from)) peer_domain_ = *d;
+  const StreamVersion version = stream_version(header);
   // Answer with our header first, so that an error below is well-formed.
-  write(s2s::stream_header(to, peer_domain_, stream_id_));
+  write(s2s::stream_header(to, peer_domain_, stream_id_, version != StreamVersion::legacy));
   mark_header_sent();
   if (header.text() != s2s::kServerNs) {
     fail("invalid-namespace", "expected jabber:server");
@@ -82,6 +98,20 @@ void S2sInbound::on_stream_open(const xml::Element& header) {
   }
   local_domain_ = to;
   if (!peer_domain_.empty() && !check_allowed(peer_domain_)) return;
+  if (version == StreamVersion::unsupported) {
+    fail("unsupported-version", "the stream version must be major.minor, e.g. 1.0");
+    return;
+  }
+  if (version == StreamVersion::legacy) {
+    // RFC 6120 4.7.5: a pre-1.0 peer gets no stream features, so it can
+    // neither STARTTLS nor SASL; only dialback in the clear is left.
+    if (host_->config().require_tls) {
+      fail("unsupported-version", "XMPP 1.0 is required here (version='1.0'): TLS is mandatory");
+      return;
+    }
+    log::info("s2s {}: a pre-1.0 stream (no version): no stream features", log_name());
+    return;
+  }
   if (tls_active() && !logged_tls_) {
     logged_tls_ = true;
     std::string alpn = net::alpn_selected(socket().native_handle());
@@ -177,7 +207,9 @@ void S2sInbound::handle_sm(const xml::Element& element) {
     if (auto error = sm_.on_ack(element.attr_or("h"))) {
       log::info("s2s {}: bad acknowledgement from the peer: {}", log_name(), error->text);
       fail(error->condition, error->text, error->wire);
+      return;
     }
+    request_ack_soon(sm_);
   } else {
     log::debug("s2s {}: ignoring stream management <{}/>", log_name(), name);
   }
@@ -309,14 +341,7 @@ void S2sInbound::handle_stanza(xml::Element stanza) {
     return;
   }
   sm_.handled();
-  auto type = stanza.attr_or("type");
-  if (stanza.name() == "iq" && (type == "set" || type == "get") && !host_->admit_request(*from)) {
-    log::debug("s2s {}: request over the domain's rate, answered wait", log_name());
-    host_->send_reply(make_error(stanza, ErrorType::wait, "resource-constraint",
-                                 "too many requests from your domain, retry later"));
-    return;
-  }
-  host_->deliver(std::move(stanza));
+  admit_stanza(*host_, *this, log_name(), *from, std::move(stanza));
 }
 
 }  // namespace herald::xmpp

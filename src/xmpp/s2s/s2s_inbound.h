@@ -15,7 +15,11 @@
 // XEP-0198 (config.stream_management): <sm xmlns='urn:xmpp:sm:3'/> is
 // offered once TLS is up; <enable/> is accepted only once a domain is
 // authenticated (else <failed/>), without resumption; handled stanzas are
-// counted and <r/> answered with <a h=.../>.
+// counted and <r/> answered with <a h=.../>. What Herald sends over the
+// stream (bidi) is kept until the peer's <a/> covers it (an <r/> follows
+// each burst); when the stream is lost, what the peer never acknowledged
+// goes back to the host, to be sent on a new stream within the stanzas'
+// lifetime (config.stanza_lifetime) -- once: acknowledged stanzas never.
 #pragma once
 
 #include <memory>
@@ -42,13 +46,11 @@ class S2sInbound : public StreamConnection {
   void refuse(std::string_view condition, std::string_view text);
   void detach() { host_ = nullptr; }
   // XEP-0288: a stanza of ours to the peer over its stream (the host only
-  // calls it after bidi_ready()).
-  void send_stanza(const xml::Element& stanza) {
-    write(stanza);
-    // Counted (so the peer's acks can be checked), not kept: replies over
-    // a peer's stream are not sent again.
-    sm_.sent(stanza, StreamManagement::Clock::now(), false);
-  }
+  // calls it after bidi_ready()). `since`: when it was first queued.
+  // With stream management it is kept until the peer acknowledges it; if
+  // the stream is lost first, the host gets it back (S2sHost::requeue).
+  void send_stanza(const xml::Element& stanza,
+                   StreamManagement::Clock::time_point since = StreamManagement::Clock::now());
 
  private:
   S2sInbound(asio::io_context& io, asio::ssl::context& server_tls, S2sHost& host);

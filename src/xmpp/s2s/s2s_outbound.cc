@@ -31,6 +31,19 @@ void S2sOutbound::send(xml::Element stanza) {
   ensure_connecting();
 }
 
+void S2sOutbound::send(xml::Element stanza, std::chrono::steady_clock::time_point since) {
+  if (stopped_) return;
+  if (ready()) {
+    stream_->send(stanza, since);
+    return;
+  }
+  // Older than anything queued since: after the others requeued so far.
+  auto it = std::find_if(queue_.begin(), queue_.end(),
+                         [since](const Queued& q) { return q.since > since; });
+  queue_.insert(it, {std::move(stanza), since});
+  ensure_connecting();
+}
+
 void S2sOutbound::verify(const std::string& stream_id, const std::string& key,
                          std::function<void(bool)> done) {
   if (stopped_) {

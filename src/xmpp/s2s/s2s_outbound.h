@@ -34,6 +34,9 @@ class S2sOutbound : public S2sOutboundStream::Listener,
   S2sOutbound(asio::io_context& io, S2sHost& host, std::string local, std::string remote);
 
   void send(xml::Element stanza);
+  // A stanza first queued at `since` (sent before, on a stream that was
+  // lost unacknowledged): it goes ahead of newer ones, within its lifetime.
+  void send(xml::Element stanza, std::chrono::steady_clock::time_point since);
   // Asks the remote (authoritative) server whether `key` is valid for our
   // inbound stream `stream_id`; `done` runs exactly once (false on failure).
   void verify(const std::string& stream_id, const std::string& key, std::function<void(bool)> done);

@@ -5,6 +5,7 @@
 #include "net/tls.h"
 #include "xmpp/s2s/dialback.h"
 #include "xmpp/iq.h"
+#include "xmpp/s2s/s2s_admission.h"
 #include "xmpp/s2s/s2s_stream.h"
 
 namespace herald::xmpp {
@@ -120,7 +121,9 @@ void S2sOutboundStream::on_element(xml::Element element) {
     log::info("s2s {}: SASL EXTERNAL refused, trying dialback", log_name());
     start_dialback();
   } else if (element.is("result", kDialbackNs) && state_ == State::dialback) {
-    if (element.attr_or("from") != remote_ || element.attr_or("to") != local_) return;
+    if (s2s::jid_domain(element.attr_or("from")) != remote_ ||
+        s2s::jid_domain(element.attr_or("to")) != local_)
+      return;
     if (element.attr_or("type") == "valid") {
       become_ready("dialback");
     } else {
@@ -212,14 +215,7 @@ void S2sOutboundStream::handle_peer_stanza(xml::Element stanza) {
     peer_sent_ = true;
     log::info("s2s {}: the peer sends over this stream too (bidirectional)", log_name());
   }
-  auto type = stanza.attr_or("type");
-  if (stanza.name() == "iq" && (type == "set" || type == "get") && !host_.admit_request(*from)) {
-    log::debug("s2s {}: request over the domain's rate, answered wait", log_name());
-    host_.send_reply(make_error(stanza, ErrorType::wait, "resource-constraint",
-                                "too many requests from your domain, retry later"));
-    return;
-  }
-  host_.deliver(std::move(stanza));
+  admit_stanza(host_, *this, log_name(), *from, std::move(stanza));
 }
 
 void S2sOutboundStream::authenticate(const xml::Element& features) {
@@ -276,25 +272,7 @@ void S2sOutboundStream::send(const xml::Element& element,
   write(element);
   if (!sm_.sending() || !s2s::is_stanza(element)) return;
   sm_.sent(element, since);
-  ++sent_since_request_;
-  request_ack_soon();
-}
-
-void S2sOutboundStream::request_ack_soon() {
-  // One <r/> per burst: after what the current handler writes, and not
-  // while one is unanswered unless many stanzas went out since.
-  constexpr uint32_t kRequestEvery = 16;
-  if (ack_request_posted_) return;
-  if (ack_request_unanswered_ && sent_since_request_ < kRequestEvery) return;
-  ack_request_posted_ = true;
-  auto self = std::static_pointer_cast<S2sOutboundStream>(shared_from_this());
-  asio::post(io(), [self] {
-    self->ack_request_posted_ = false;
-    if (self->closing() || self->sent_since_request_ == 0) return;
-    self->write(StreamManagement::request_element());
-    self->ack_request_unanswered_ = true;
-    self->sent_since_request_ = 0;
-  });
+  request_ack_soon(sm_);
 }
 
 bool S2sOutboundStream::handle_sm(const xml::Element& element) {
@@ -313,8 +291,7 @@ bool S2sOutboundStream::handle_sm(const xml::Element& element) {
     }
     log::debug("s2s {}: peer acknowledged {} stanzas (h={}, {} outstanding)", log_name(),
                sm_.acked_count() - before, sm_.acked_count(), sm_.outstanding());
-    ack_request_unanswered_ = false;
-    if (sent_since_request_ > 0) request_ack_soon();
+    request_ack_soon(sm_);
   } else if (element.name() == "r" && sm_.handling()) {
     write(sm_.ack_element());
   } else {

@@ -80,7 +80,6 @@ class S2sOutboundStream : public StreamConnection {
   void request_bidi(const xml::Element& features);
   void handle_peer_stanza(xml::Element stanza);
   bool handle_sm(const xml::Element& element);
-  void request_ack_soon();
 
   S2sHost& host_;
   std::string local_;
@@ -97,9 +96,6 @@ class S2sOutboundStream : public StreamConnection {
   bool peer_sent_ = false;  // logged the first stanza the peer sent back
   bool peer_offers_sm_ = false;
   StreamManagement sm_;
-  bool ack_request_posted_ = false;
-  bool ack_request_unanswered_ = false;
-  uint32_t sent_since_request_ = 0;
 };
 
 }  // namespace herald::xmpp

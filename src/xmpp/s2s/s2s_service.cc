@@ -198,6 +198,30 @@ void S2sService::inbound_closed(S2sInbound* session) {
   inbound_.erase(it);
 }
 
+void S2sService::requeue(const std::string& peer,
+                         std::vector<StreamManagement::Unacked> stanzas) {
+  if (stopped_) return;
+  auto oldest = StreamManagement::Clock::now() - config_.stanza_lifetime;
+  size_t resent = 0, expired = 0;
+  for (auto& [stanza, since] : stanzas) {
+    auto from = s2s::jid_domain(stanza.attr_or("from"));
+    auto to = s2s::jid_domain(stanza.attr_or("to"));
+    if (since < oldest || !from || !to) {
+      ++expired;
+      continue;
+    }
+    ++resent;
+    // Over another bidirectional stream of the peer's if one is up, else
+    // over ours, keeping the time it was first queued.
+    if (auto b = bidi_.find({*from, *to}); b != bidi_.end() && !b->second->closing())
+      b->second->send_stanza(stanza, since);
+    else
+      outbound_for(*from, *to).send(std::move(stanza), since);
+  }
+  log::info("s2s inbound from {}: {} stanzas the peer did not acknowledge go out again, {} expired",
+            peer.empty() ? std::string("(unknown)") : peer, resent, expired);
+}
+
 bool S2sService::peer_allowed(std::string_view domain) const {
   return policy_.domain_allowed(domain);
 }

@@ -83,6 +83,7 @@ class S2sService : public StanzaSender, private S2sHost {
                        const std::string& stream_id, const std::string& key,
                        std::function<void(bool)> done) override;
   void inbound_closed(S2sInbound* session) override;
+  void requeue(const std::string& peer, std::vector<StreamManagement::Unacked> stanzas) override;
   bool peer_allowed(std::string_view domain) const override;
   bool admit_request(std::string_view domain) override;
   void send_reply(xml::Element stanza) override { send(std::move(stanza)); }

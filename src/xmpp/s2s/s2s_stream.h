@@ -27,8 +27,11 @@ inline constexpr std::string_view kDialbackFeatureNs = "urn:xmpp:features:dialba
 inline constexpr std::string_view kBidiFeatureNs = "urn:xmpp:features:bidi";
 inline constexpr std::string_view kBidiNs = "urn:xmpp:bidi";
 
-// The jabber:server header, declaring the dialback prefix.
-std::string stream_header(std::string_view from, std::string_view to, std::string_view id);
+// `<?xml version='1.0'?><stream:stream ... version='1.0' from to [id]>`;
+// empty values are left out, and the version too for a peer that sent none
+// (RFC 6120 4.7.5; stanza_rules.h).
+std::string stream_header(std::string_view from, std::string_view to, std::string_view id,
+                          bool with_version = true);
 
 inline std::string to_wire(const xml::Element& element) {
   return xmpp::to_wire(element, kServerNs);

@@ -81,5 +81,48 @@ TEST(CheckConfig, SyntaxErrorsKeepTheirLine) {
   EXPECT_EQ(located.rfind("h.toml:13: ", 0), 0u) << located;
 }
 
+TEST(CheckConfig, SyntaxErrorsInPlainWords) {
+  struct Case {
+    std::string text, line_and_words;
+  };
+  for (const Case& c : std::vector<Case>{
+           {"[server\n", "h.toml:1: syntax error at column 8: the table header is not closed"},
+           {"[server]\ndomain = push.test\n", "h.toml:2: syntax error at column 10: this value is "
+                                              "not valid TOML: text goes in quotes"},
+           {"[server]\ndomain = \"a\"\ndomain = \"b\"\n",
+            "h.toml:3: syntax error at column 10: 'domain' is set twice"},
+           {"[server]\n[server]\n", "h.toml:2: syntax error at column 1: [server] is there twice"},
+           {"[server]\ndomain = \"a\n", "h.toml:2: syntax error at column 12: a quoted string is "
+                                        "not closed on its line"},
+           {"[server]\nlisten = [\"a\"\n", "h.toml:2: syntax error at column 15: a list is not "
+                                            "closed"},
+           {"[server]\nx = tru\n", "h.toml:2: syntax error at column 8: true and false are "
+                                   "written in lowercase"},
+       }) {
+    std::string located = locate_config_error("h.toml", c.text, expect_config_error(c.text));
+    EXPECT_EQ(located.rfind(c.line_and_words, 0), 0u) << located;
+    EXPECT_EQ(located.find('\n'), std::string::npos) << "one line: " << located;
+  }
+}
+
+TEST(TurnConfig, DomainIsLowercasedAndOptional) {
+  std::string turn = R"(
+[turn]
+enabled = true
+certificate = "t.crt"
+key = "t.key"
+domain = "API.Push.Example.org"
+shared_secrets = ["0123456789abcdef"]
+uris = ["turn:turn.example.org:3478"]
+[[turn.app]]
+id = "app"
+secret = "0123456789abcdef"
+)";
+  EXPECT_EQ(parse_config(kBase + turn, "/base").turn.domain, "api.push.example.org");
+  std::string without = turn;
+  without.erase(without.find("domain = "), std::string("domain = \"API.Push.Example.org\"\n").size());
+  EXPECT_EQ(parse_config(kBase + without, "/base").turn.domain, "");
+}
+
 }  // namespace
 }  // namespace herald::app

@@ -123,6 +123,87 @@ TEST(Observability, ReadinessNamesTheModuleThatIsNotReady) {
   EXPECT_EQ(get(o, "/healthz").status, 200);
 }
 
+TEST(Observability, OnePerToken503LeavesTheModuleReady) {
+  asio::io_context io;
+  Observability o(io, {});
+  auto ios = std::make_shared<FakeUpstream>();
+  auto up = o.wrap_upstream(ios, "ios", "apns");
+  auto answer = [&](push::UpstreamStatus status, int http, const char* reason) {
+    up->send({"t", false}, [](push::UpstreamResult) {});
+    ios->answer(status, http, reason);
+  };
+  // Apple answers 503 for one device now and then: still ready.
+  answer(push::UpstreamStatus::unavailable, 503, "ServiceUnavailable");
+  EXPECT_EQ(get(o, "/readyz").status, 200);
+  answer(push::UpstreamStatus::unavailable, 503, "ServiceUnavailable");
+  EXPECT_EQ(get(o, "/readyz").status, 200);
+  // The third in a row is where the module back-off pauses the module.
+  answer(push::UpstreamStatus::unavailable, 503, "ServiceUnavailable");
+  auto r = get(o, "/readyz");
+  EXPECT_EQ(r.status, 503);
+  EXPECT_EQ(nlohmann::json::parse(r.body)["modules"][0]["reason"], "ServiceUnavailable");
+  // A delivery ends it, and the reason goes with it.
+  answer(push::UpstreamStatus::delivered, 200, "");
+  EXPECT_EQ(get(o, "/readyz").status, 200);
+  auto status = nlohmann::json::parse(get(o, "/status.json").body);
+  EXPECT_EQ(status["upstreams"][0]["state"], "ok");
+  EXPECT_FALSE(status["upstreams"][0].contains("reason")) << status["upstreams"][0].dump();
+}
+
+TEST(Observability, StaleReasonIsDroppedOnceReadyAgain) {
+  asio::io_context io;
+  Observability o(io, {});
+  auto ios = std::make_shared<FakeUpstream>();
+  auto up = o.wrap_upstream(ios, "ios", "apns");
+  up->send({"t", false}, [](push::UpstreamResult) {});
+  ios->answer(push::UpstreamStatus::rejected, 403, "InvalidProviderToken");
+  EXPECT_EQ(nlohmann::json::parse(get(o, "/status.json").body)["upstreams"][0]["reason"],
+            "InvalidProviderToken");
+  up->send({"t", false}, [](push::UpstreamResult) {});
+  ios->answer(push::UpstreamStatus::token_dead, 410, "Unregistered");
+  auto j = nlohmann::json::parse(get(o, "/status.json").body);
+  EXPECT_EQ(j["upstreams"][0]["ready"], true);
+  EXPECT_FALSE(j["upstreams"][0].contains("reason")) << j.dump();
+}
+
+TEST(Observability, StatusNamesTheServiceAndShowsTotalsAndTheRatio) {
+  asio::io_context io;
+  ObservabilityOptions options;
+  options.domain = "push.example.org";
+  options.region = "eu-1";
+  options.version = "9.8.7";
+  Observability o(io, options);
+  auto ios = std::make_shared<FakeUpstream>();
+  auto up = o.wrap_upstream(ios, "ios", "apns");
+  auto j = nlohmann::json::parse(get(o, "/status.json").body);
+  EXPECT_EQ(j["service"]["domain"], "push.example.org");
+  EXPECT_EQ(j["service"]["region"], "eu-1");
+  EXPECT_EQ(j["service"]["version"], "9.8.7");
+  EXPECT_TRUE(j["delivery_ratio"].is_null()) << "no answer yet, no ratio";
+  for (int i = 0; i < 5; ++i) up->send({"t", false}, [](push::UpstreamResult) {});
+  for (int i = 0; i < 3; ++i) ios->answer(push::UpstreamStatus::delivered, 200, "");
+  ios->answer(push::UpstreamStatus::token_dead, 410, "Unregistered");
+  j = nlohmann::json::parse(get(o, "/status.json").body);
+  EXPECT_EQ(j["totals"]["sent"], 5);
+  EXPECT_EQ(j["totals"]["delivered"], 3);
+  EXPECT_EQ(j["totals"]["failed"], 1);
+  EXPECT_EQ(j["totals"]["in_flight"], 1);
+  EXPECT_DOUBLE_EQ(j["delivery_ratio"].get<double>(), 0.75);
+}
+
+TEST(Observability, JsonEndpointsSendEachHeaderOnce) {
+  asio::io_context io;
+  Observability o(io, {});
+  for (const char* path : {"/readyz", "/status.json"}) {
+    std::string wire = http::serialize(get(o, path), false);
+    size_t n = 0;
+    for (auto at = wire.find("Cache-Control:"); at != std::string::npos;
+         at = wire.find("Cache-Control:", at + 1))
+      ++n;
+    EXPECT_EQ(n, 1u) << path << ": " << wire.substr(0, wire.find("\r\n\r\n"));
+  }
+}
+
 TEST(Observability, StatusPageIsSelfContained) {
   asio::io_context io;
   Observability o(io, {});

@@ -115,11 +115,27 @@ TEST_F(LogFileTest, JsonLinesCarryRegionAndEscapedMessage) {
   warn("quote \" and backslash \\ in {}", "text");
   shutdown();
   std::string text = read_file(dir_ / "herald.log");
-  EXPECT_NE(text.find("\"level\":\"warning\",\"region\":\"eu\","
+  EXPECT_NE(text.find("\"level\":\"warn\",\"region\":\"eu\","
                       "\"msg\":\"quote \\\" and backslash \\\\ in text\"}\n"),
             std::string::npos)
       << text;
   EXPECT_EQ(text.rfind("{\"time\":\"", 0), 0u) << text;
+}
+
+TEST_F(LogFileTest, LevelsAreSpelledAsInTheConfiguration) {
+  Options o;
+  o.level = Level::debug;
+  o.file = (dir_ / "herald.log").string();
+  init(o);
+  debug("one");
+  info("two");
+  warn("three");
+  error("four");
+  shutdown();
+  std::string text = read_file(dir_ / "herald.log");
+  for (const char* line : {" debug one\n", " info two\n", " warn three\n", " error four\n"})
+    EXPECT_NE(text.find(line), std::string::npos) << line << " in:\n" << text;
+  EXPECT_EQ(text.find("warning"), std::string::npos) << text;
 }
 
 TEST(LogParse, LevelsAndFormats) {

@@ -205,6 +205,25 @@ TEST_F(AppServerTest, DiscoInfoAnnouncesPushService) {
                                              "http://jabber.org/protocol/disco#info"}));
 }
 
+TEST_F(AppServerTest, DomainIsComparedAfterNormalisation) {
+  start();
+  // RFC 7622: the domainpart is case-folded, one trailing dot dropped.
+  for (const char* to : {"PUSH.test", "push.test.", "Push.Test."}) {
+    sender_.sent.clear();
+    server_->handle(iq_get("query", "http://jabber.org/protocol/disco#info", to));
+    server_->handle(iq_get("ping", "urn:xmpp:ping", to));
+    ASSERT_EQ(sender_.sent.size(), 2u) << to;
+    EXPECT_EQ(sender_.sent[0].attr_or("type"), "result") << to;
+    EXPECT_NE(sender_.sent[0].child("query", "http://jabber.org/protocol/disco#info"), nullptr);
+    EXPECT_EQ(sender_.sent[1].attr_or("type"), "result") << to;
+  }
+  // A JID at the domain is not the domain: its disco is not ours to answer.
+  sender_.sent.clear();
+  server_->handle(iq_get("query", "http://jabber.org/protocol/disco#info", "someone@PUSH.test"));
+  ASSERT_EQ(sender_.sent.size(), 1u);
+  expect_error(sender_.sent[0], "cancel", "service-unavailable");
+}
+
 TEST_F(AppServerTest, PingGetsEmptyResult) {
   start();
   server_->handle(iq_get("ping", "urn:xmpp:ping", "push.test"));

@@ -598,6 +598,7 @@ TEST(S2sAdmin, RequestsOverTheDomainRateAreAnsweredWait) {
     xml::Element iq("iq", "jabber:server");
     iq.set_attr("type", "set").set_attr("id", "pub" + std::to_string(i));
     iq.set_attr("from", "a.test").set_attr("to", "b.test");
+    iq.add_child("ping", "urn:xmpp:ping");  // a get or set carries one payload
     a.service.send(iq);
   }
   a.service.send(message("a.test", "b.test", "not-a-request"));
@@ -815,4 +816,177 @@ TEST(S2sBidi, NotRequestedWhenOutboundBidiIsOff) {
 }
 
 }  // namespace
+// --- RFC 6120 stanza rules and XEP-0198 on inbound streams ------------------
+
+const std::string kHeaderWithoutVersion =
+    "<?xml version='1.0'?><stream:stream xmlns='jabber:server' "
+    "xmlns:stream='http://etherx.jabber.org/streams' xmlns:db='jabber:server:dialback' "
+    "from='a.test' to='b.test'>";
+
+// TLS, then (bidi and) SASL EXTERNAL as a.test, then the restarted stream's
+// features; "" on success, else what went wrong.
+std::string authenticate_as_a(RawPeer& peer, bool bidi) {
+  peer.write(kHeader);
+  peer.read_until("</stream:features>");
+  peer.write("<starttls xmlns='urn:ietf:params:xml:ns:xmpp-tls'/>");
+  peer.read_until("<proceed");
+  peer.start_tls();
+  peer.write(kHeader);
+  std::string features = peer.read_until("</stream:features>");
+  if (features.find("EXTERNAL") == std::string::npos) return "no EXTERNAL: " + features;
+  if (bidi) peer.write("<bidi xmlns='urn:xmpp:bidi'/>");
+  peer.write("<auth xmlns='urn:ietf:params:xml:ns:xmpp-sasl' mechanism='EXTERNAL'>" +
+             base64_encode("a.test") + "</auth>");
+  std::string success = peer.read_until("<success");
+  if (success.find("<success") == std::string::npos) return "no success: " + success;
+  peer.write(kHeader);
+  peer.read_until("</stream:features>");
+  return "";
+}
+
+TEST(S2sRules, IqWithoutIdEndsTheStreamAndIsNotDelivered) {
+  asio::io_context io;
+  Node b(io, config_for("b.test", "b.test"));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    if (auto why = authenticate_as_a(peer, true); !why.empty()) return why;
+    peer.write("<iq type='get' from='a.test' to='b.test'><ping xmlns='urn:xmpp:ping'/></iq>");
+    return peer.read_until("</stream:stream>");
+  });
+  EXPECT_NE(got.find("<invalid-xml"), std::string::npos) << got;
+  EXPECT_EQ(got.find("<iq"), std::string::npos) << "never a reply without an id: " << got;
+  EXPECT_TRUE(b.handler.stanzas.empty());
+}
+
+TEST(S2sRules, IqGetWithTwoPayloadsOrNoneIsBadRequest) {
+  asio::io_context io;
+  Node b(io, config_for("b.test", "b.test"));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    if (auto why = authenticate_as_a(peer, true); !why.empty()) return why;
+    peer.write("<iq type='get' from='a.test' to='b.test' id='two'><ping xmlns='urn:xmpp:ping'/>"
+               "<query xmlns='http://jabber.org/protocol/disco#info'/></iq>");
+    peer.write("<iq type='set' from='a.test' to='b.test' id='none'/>");
+    peer.write("<message from='a.test' to='b.test' id='after'/>");
+    std::string replies = peer.read_until("id='none'");
+    while (replies.find("</iq>", replies.find("id='none'")) == std::string::npos)
+      replies += peer.read_until("</iq>");
+    return replies;
+  });
+  for (const char* id : {"id='two'", "id='none'"}) {
+    auto at = got.find(id);
+    ASSERT_NE(at, std::string::npos) << got;
+    auto end = got.find("</iq>", at);
+    std::string reply = got.substr(at, end - at);
+    EXPECT_NE(reply.find("type='modify'"), std::string::npos) << reply;
+    EXPECT_NE(reply.find("<bad-request"), std::string::npos) << reply;
+  }
+  ASSERT_TRUE(run_until(io, [&] { return b.handler.stanzas.size() == 1; }));
+  EXPECT_EQ(b.handler.stanzas[0].attr_or("id"), "after") << "the stream goes on";
+}
+
+// The stream header in what a peer received: "<stream:stream ...>".
+std::string stream_tag(const std::string& got) {
+  auto start = got.find("<stream:stream");
+  if (start == std::string::npos) return "";
+  return got.substr(start, got.find('>', start) + 1 - start);
+}
+
+TEST(S2sRules, StreamWithoutVersionGetsNoVersionAndNoFeatures) {
+  asio::io_context io;
+  Node b(io, config_for("b.test", "b.test"));  // require_tls: pre-1.0 cannot do TLS
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    peer.write(kHeaderWithoutVersion);
+    return peer.read_until("</stream:stream>");
+  });
+  ASSERT_NE(stream_tag(got), "") << got;
+  EXPECT_EQ(stream_tag(got).find("version"), std::string::npos)
+      << "RFC 6120 4.7.5: no version in the answer: " << got;
+  EXPECT_NE(got.find("<unsupported-version"), std::string::npos) << got;
+  EXPECT_EQ(got.find("<stream:features"), std::string::npos) << got;
+
+  // Without require_tls a pre-1.0 peer may go on with dialback, in the clear.
+  asio::io_context io2;
+  auto config = config_for("b.test", "b.test");
+  config.require_tls = false;
+  Node plain(io2, std::move(config));
+  std::string got2 = run_peer(io2, [&] {
+    RawPeer peer(plain.port(), "a.test");
+    peer.write(kHeaderWithoutVersion);
+    std::string got = peer.read_until("<stream:stream");
+    while (got.find('>', got.find("<stream:stream")) == std::string::npos)
+      got += peer.read_until(">");
+    return got;
+  });
+  ASSERT_NE(stream_tag(got2), "") << got2;
+  EXPECT_EQ(stream_tag(got2).find("version"), std::string::npos) << got2;
+  EXPECT_EQ(got2.find("<stream:features"), std::string::npos) << got2;
+  EXPECT_EQ(got2.find("<stream:error"), std::string::npos) << got2;
+}
+
+TEST(S2sRules, MalformedVersionIsUnsupported) {
+  asio::io_context io;
+  Node b(io, config_for("b.test", "b.test"));
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    std::string header = kHeader;
+    header.replace(header.find("version='1.0' from"), 13, "version='one'");
+    peer.write(header);
+    return peer.read_until("</stream:stream>");
+  });
+  EXPECT_NE(got.find("<unsupported-version"), std::string::npos) << got;
+}
+
+TEST(S2sStreamManagement, UnackedStanzasOverAPeersStreamGoOutAgainOnce) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test"));  // receives what b sends again
+  Node b(io, config_for("b.test", "b.test"));
+  link(b, "a.test", a, "127.0.0.1");
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    if (auto why = authenticate_as_a(peer, true); !why.empty()) return why;
+    peer.write("<enable xmlns='urn:xmpp:sm:3'/>");
+    std::string enabled = peer.read_until("<enabled");
+    if (enabled.find("<enabled") == std::string::npos) return "not enabled: " + enabled;
+    asio::post(io, [&] {
+      b.service.send(message("b.test", "a.test", "m1"));
+      b.service.send(message("b.test", "a.test", "m2"));
+    });
+    std::string seen = peer.read_until("<r xmlns='urn:xmpp:sm:3'/>");
+    // The first is acknowledged, the second never: then the link dies.
+    peer.write("<a xmlns='urn:xmpp:sm:3' h='1'/>");
+    return seen;
+  });
+  EXPECT_NE(got.find("id='m1'"), std::string::npos) << got;
+  EXPECT_NE(got.find("id='m2'"), std::string::npos) << got;
+  ASSERT_TRUE(run_until(io, [&] { return a.handler.stanzas.size() == 1; }))
+      << "the unacknowledged stanza on a new stream";
+  run_for(io, 300ms);
+  ASSERT_EQ(a.handler.stanzas.size(), 1u) << "once, and the acknowledged one never again";
+  EXPECT_EQ(a.handler.stanzas[0].attr_or("id"), "m2");
+}
+
+TEST(S2sStreamManagement, UnackedStanzasPastTheirLifetimeAreDropped) {
+  asio::io_context io;
+  Node a(io, config_for("a.test", "a.test"));
+  auto config = config_for("b.test", "b.test");
+  config.stanza_lifetime = 200ms;
+  Node b(io, std::move(config));
+  link(b, "a.test", a, "127.0.0.1");
+  std::string got = run_peer(io, [&] {
+    RawPeer peer(b.port(), "a.test");
+    if (auto why = authenticate_as_a(peer, true); !why.empty()) return why;
+    peer.write("<enable xmlns='urn:xmpp:sm:3'/>");
+    peer.read_until("<enabled");
+    asio::post(io, [&] { b.service.send(message("b.test", "a.test", "late")); });
+    std::string seen = peer.read_until("<r xmlns='urn:xmpp:sm:3'/>");
+    std::this_thread::sleep_for(400ms);  // lost only after its lifetime
+    return seen;
+  });
+  EXPECT_NE(got.find("id='late'"), std::string::npos) << got;
+  run_for(io, 500ms);
+  EXPECT_TRUE(a.handler.stanzas.empty());
+}
+
 }  // namespace herald::xmpp

@@ -89,12 +89,16 @@ void MeteredUpstream::send(const push::PushJob& job,
         .observe(seconds);
     ring.push_sent(now, result.status == push::UpstreamStatus::delivered, reason);
     ring.upstream_latency(now, seconds);
+    state->backoff.record_module(result, std::chrono::steady_clock::now());
     switch (result.status) {
       case push::UpstreamStatus::delivered:
+        ++state->delivered;
+        [[fallthrough]];
       case push::UpstreamStatus::token_dead:
       case push::UpstreamStatus::token_invalid:
         state->state = "ok";
         state->ready = true;
+        state->reason.clear();
         break;
       case push::UpstreamStatus::throttled:
         state->state = "throttled";
@@ -108,10 +112,13 @@ void MeteredUpstream::send(const push::PushJob& job,
         break;
       case push::UpstreamStatus::unavailable:
       case push::UpstreamStatus::unknown:
-        // A 5xx is an answer: reachable, but not serving.
-        state->state = "unreachable";
-        state->ready = false;
-        state->reason = reason;
+        // No answer at all: the service cannot be reached. A 5xx is an
+        // answer about one request, until the back-off would pause.
+        if (result.http_status == 0 || state->backoff.module_failing()) {
+          state->state = "unreachable";
+          state->ready = false;
+          state->reason = reason;
+        }
         break;
     }
     done(std::move(result));

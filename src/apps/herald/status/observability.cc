@@ -16,8 +16,7 @@ http::Response json_response(int status, const nlohmann::json& body) {
   http::Response r;
   r.status = status;
   r.content_type = "application/json";
-  r.body = body.dump();
-  r.headers.push_back({"Cache-Control", "no-store"});
+  r.body = body.dump();  // Cache-Control: no-store is the server's default
   return r;
 }
 
@@ -193,18 +192,35 @@ http::Response Observability::status_json() const {
   j["uptime_seconds"] = std::chrono::duration_cast<std::chrono::seconds>(
                             std::chrono::steady_clock::now() - started_)
                             .count();
+  j["service"] = {{"domain", options_.domain}, {"region", options_.region},
+                  {"version", options_.version}};
   nlohmann::json ups = nlohmann::json::array();
+  uint64_t sent = 0, delivered = 0, in_flight = 0;
   for (const auto& u : upstreams_) {
     const UpstreamState& st = u->state();
     nlohmann::json e{{"module", st.module}, {"service", st.service}, {"state", st.state},
-                     {"ready", st.ready}, {"reason", st.reason}, {"sent", st.sent},
+                     {"ready", st.ready}, {"sent", st.sent}, {"delivered", st.delivered},
                      {"in_flight", st.in_flight}};
+    if (!st.reason.empty()) e["reason"] = st.reason;  // only while the failure lasts
     if (st.last_answer != std::chrono::system_clock::time_point{})
       e["last_answer_seconds_ago"] =
           std::chrono::duration_cast<std::chrono::seconds>(now - st.last_answer).count();
     ups.push_back(std::move(e));
+    sent += st.sent;
+    delivered += st.delivered;
+    in_flight += st.in_flight;
   }
   j["upstreams"] = std::move(ups);
+  // Since start: what came in, what went to Apple and Google, and how much
+  // of what they answered was delivered.
+  const uint64_t answered = sent - in_flight;
+  j["totals"] = {{"publishes", app_server_ ? app_server_->counters().publishes : 0},
+                 {"sent", sent},
+                 {"delivered", delivered},
+                 {"failed", answered - delivered},
+                 {"in_flight", in_flight}};
+  j["delivery_ratio"] = answered ? nlohmann::json(double(delivered) / double(answered))
+                                 : nlohmann::json(nullptr);
   nlohmann::json s2s{{"peer_domains", 0}, {"inbound", 0}, {"outbound_ready", 0}, {"queued", 0}};
   if (s2s_) {
     xmpp::S2sService::Stats s = s2s_->stats();

@@ -7,8 +7,11 @@
 //                     unreachable or refuses our credentials; JSON naming
 //                     each module's state (metered_upstream.h), no secrets
 //   GET /status       a self-contained HTML page (status_page.h)
-//   GET /status.json  what the page shows: the last hour per minute, the
-//                     upstreams' states, s2s counts (never peer names)
+//   GET /status.json  what the page shows: the domain, region and version,
+//                     totals since start and the delivery ratio, the last
+//                     hour per minute, the upstreams' states (a failure's
+//                     reason only while it lasts), s2s counts (never peer
+//                     names)
 //
 // Contract: single-threaded on the server's io_context. Wrap each module's
 // upstream with wrap_upstream() and put iq_timer() on both seams of the app
@@ -43,6 +46,10 @@ namespace herald::app::status {
 struct ObservabilityOptions {
   std::vector<std::string> listen;  // "host:port"; empty: no listener (tests use routes())
   size_t max_connections = 64;
+  // What the status page names: the push domain, the region, the version.
+  std::string domain;
+  std::string region;
+  std::string version;
 };
 
 class Observability {

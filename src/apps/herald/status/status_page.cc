@@ -26,8 +26,16 @@ td,th{text-align:left;padding:4px 6px;border-bottom:1px solid #eef0f3}
 .big{font-size:28px;font-weight:600}
 #err{color:#b91c1c}
 </style></head><body>
-<header><h1>Herald</h1><span id="uptime"></span><span id="err"></span></header>
+<header><h1>Herald <span id="version"></span></h1><span id="domain"></span>
+<span id="region"></span><span id="uptime"></span><span id="err"></span></header>
 <main>
+<section><h2>Since start</h2><table><tbody>
+<tr><th>publishes received</th><td id="total-publishes">0</td></tr>
+<tr><th>pushes sent to Apple and Google</th><td id="total-sent">0</td></tr>
+<tr><th>delivered</th><td id="total-delivered">0</td></tr>
+<tr><th>not delivered</th><td id="total-failed">0</td></tr>
+<tr><th>delivery ratio</th><td><span class="big" id="ratio">&ndash;</span></td></tr>
+</tbody></table></section>
 <section><h2>Pushes per minute (last hour)</h2><svg id="pushes" viewBox="0 0 600 180"></svg>
 <div class="legend" id="pushes-legend"></div></section>
 <section><h2>Errors per minute, by reason</h2><svg id="errors" viewBox="0 0 600 180"></svg>
@@ -129,6 +137,13 @@ function render(j) {
       " outbound streams, " + j.s2s.queued + " stanzas queued";
   document.getElementById("tombstones").textContent = j.tombstones + " dead tokens remembered";
   document.getElementById("uptime").textContent = "up " + Math.floor(j.uptime_seconds / 60) + " min";
+  document.getElementById("version").textContent = j.service.version;
+  document.getElementById("domain").textContent = j.service.domain;
+  document.getElementById("region").textContent = "region " + j.service.region;
+  for (const k of ["publishes", "sent", "delivered", "failed"])
+    document.getElementById("total-" + k).textContent = j.totals[k];
+  document.getElementById("ratio").textContent =
+      j.delivery_ratio === null ? "\u2013" : (100 * j.delivery_ratio).toFixed(1) + " %";
   document.body.setAttribute("data-rendered", "1");
 }
 function refresh() {
