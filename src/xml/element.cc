@@ -47,6 +47,11 @@ Element* Element::child(std::string_view name, std::string_view ns) {
   return nullptr;
 }
 
+void Element::rename_namespace(std::string_view from, std::string_view to) {
+  if (ns_ == from) ns_.assign(to);
+  for (Element& c : children_) c.rename_namespace(from, to);
+}
+
 void Element::append_text_after_children(std::string_view text) {
   if (text.empty()) return;
   size_t position = children_.size();

@@ -50,6 +50,10 @@ class Element {
   // First child with this name and namespace; nullptr when absent.
   const Element* child(std::string_view name, std::string_view ns) const;
   Element* child(std::string_view name, std::string_view ns);
+  // Moves this element and every descendant in namespace `from` to `to`,
+  // in place (a stream's default namespace: jabber:client or
+  // jabber:component:accept stanzas become jabber:server ones).
+  void rename_namespace(std::string_view from, std::string_view to);
 
   // All character data, concatenated in document order.
   const std::string& text() const { return text_; }

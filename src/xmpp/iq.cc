@@ -23,7 +23,7 @@ namespace {
 constexpr std::string_view kDefaultStanzaNs = "jabber:server";
 
 xml::Element reply_envelope(const xml::Element& iq, std::string type) {
-  xml::Element reply("iq", iq.ns().empty() ? std::string(kDefaultStanzaNs) : iq.ns());
+  xml::Element reply(iq.name(), iq.ns().empty() ? std::string(kDefaultStanzaNs) : iq.ns());
   reply.set_attr("type", std::move(type));
   // Swapped addresses; a missing one stays missing (the transport fills in
   // the stream's implied address, RFC 6120 8.1.2).

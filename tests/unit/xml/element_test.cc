@@ -70,5 +70,19 @@ TEST(Element, TextAfterRemovedChildrenStaysAfterTheLast) {
   EXPECT_EQ(p.text_before(1), "tail");
 }
 
+TEST(Element, RenameNamespaceMovesOnlyThatNamespaceAndKeepsMixedContent) {
+  Element m("message", "jabber:client");
+  m.add_child("body", "jabber:client").set_text("hi");
+  Element& p = m.add_child("p", "http://www.w3.org/1999/xhtml");
+  p.append_text("a ");
+  p.add_child("b", "http://www.w3.org/1999/xhtml").set_text("b");
+  p.append_text(" c");
+  m.rename_namespace("jabber:client", "jabber:server");
+  EXPECT_EQ(m.ns(), "jabber:server");
+  EXPECT_EQ(m.children()[0].ns(), "jabber:server");
+  EXPECT_EQ(m.children()[1].ns(), "http://www.w3.org/1999/xhtml");
+  EXPECT_EQ(m.children()[1].text_before(1), " c");
+}
+
 }  // namespace
 }  // namespace herald::xml
