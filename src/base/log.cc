@@ -1,6 +1,7 @@
 #include "base/log.h"
 
 #include <spdlog/pattern_formatter.h>
+#include <spdlog/sinks/dist_sink.h>
 #include <spdlog/sinks/stdout_sinks.h>
 
 #include <cctype>
@@ -111,12 +112,23 @@ void init(const Options& options) {
   std::shared_ptr<spdlog::logger> logger;
   g_file_sink.reset();
   if (options.file.empty()) {
-    logger = std::make_shared<spdlog::logger>("herald",
-                                              std::make_shared<spdlog::sinks::stderr_sink_st>());
+    spdlog::sink_ptr sink;
+    if (options.thread_safe)
+      sink = std::make_shared<spdlog::sinks::stderr_sink_mt>();
+    else
+      sink = std::make_shared<spdlog::sinks::stderr_sink_st>();
+    logger = std::make_shared<spdlog::logger>("herald", sink);
   } else {
     g_file_sink =
         std::make_shared<RotatingFileSink>(options.file, options.rotate_bytes, options.rotate_age);
-    logger = std::make_shared<spdlog::logger>("herald", g_file_sink);
+    spdlog::sink_ptr sink = g_file_sink;
+    if (options.thread_safe) {
+      // The file sink itself does not lock; this one forwards under a mutex.
+      auto locked = std::make_shared<spdlog::sinks::dist_sink_mt>();
+      locked->add_sink(g_file_sink);
+      sink = locked;
+    }
+    logger = std::make_shared<spdlog::logger>("herald", sink);
   }
   g_level = options.level;
   logger->set_level(to_spdlog(options.level));

@@ -41,6 +41,10 @@ struct Options {
   // false: warn and error lines are written at once, others are buffered
   // until flush() (a write(2) per info line would be one per push).
   bool flush_each_line = true;
+  // true: lines come from several threads (herald-home's loops), and a
+  // mutex guards the sink; false (herald, one loop): no locking. maintain()
+  // is for the single-threaded case only.
+  bool thread_safe = false;
 };
 
 void init(const Options& options);

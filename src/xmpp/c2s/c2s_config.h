@@ -4,6 +4,7 @@
 
 #include <chrono>
 #include <cstddef>
+#include <cstdint>
 #include <string>
 #include <vector>
 
@@ -45,6 +46,13 @@ struct C2sConfig {
   size_t max_resources = 10;
   // PLAIN only when true, and only over TLS.
   bool allow_plain = true;
+  // An unknown user's SCRAM exchange goes on with a salt derived from the
+  // name under this key and with this iteration count, so that it looks
+  // like a real account's (RFC 5802 allows telling them apart otherwise).
+  // Give every node the same secret; empty: a random one per process.
+  // The iteration count should be the one accounts are created with.
+  std::string unknown_user_secret;
+  uint32_t scram_iterations = 4096;
 };
 
 }  // namespace herald::xmpp
