@@ -1,5 +1,7 @@
 #include "base/config_reader.h"
 
+#include "base/host_port.h"
+
 #include <filesystem>
 #include <fstream>
 #include <regex>
@@ -81,6 +83,12 @@ void Table::strings(std::string_view k, std::vector<std::string>& out) const {
       out.push_back(*v);
     }
   }
+}
+
+void Table::addresses(std::string_view k, std::vector<std::string>& out) const {
+  strings(k, out);
+  for (const auto& a : out)
+    if (!parse_host_port(a)) fail(k, "\"" + a + "\" is not \"ip:port\"");
 }
 
 const toml::table* Table::table(std::string_view k) const {

@@ -47,6 +47,8 @@ class Table {
   void size(std::string_view k, size_t& out, int64_t min, int64_t max) const;
   void number(std::string_view k, double& out, double min, double max) const;
   void strings(std::string_view k, std::vector<std::string>& out) const;
+  // A list of "host:port" (listen addresses, DNS servers).
+  void addresses(std::string_view k, std::vector<std::string>& out) const;
   // A sub-table, or nullptr when absent (a non-table value fails).
   const toml::table* table(std::string_view k) const;
   std::optional<Table> section(std::string_view k) const;

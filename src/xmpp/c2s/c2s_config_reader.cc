@@ -1,7 +1,6 @@
 #include "xmpp/c2s/c2s_config_reader.h"
 
 #include "base/config_reader.h"
-#include "base/host_port.h"
 
 namespace herald::xmpp {
 
@@ -18,12 +17,8 @@ void read_c2s_config(const config::Table& t, C2sConfig& c) {
                     "idle_timeout", "stanza_rate", "stanza_burst", "max_pending_stanzas",
                     "max_connections_per_ip", "max_resources", "unknown_user_secret",
                     "scram_iterations"});
-  t.strings("listen", c.listen);
-  t.strings("listen_direct_tls", c.listen_direct_tls);
-  for (const auto* list : {&c.listen, &c.listen_direct_tls})
-    for (const auto& l : *list)
-      if (!parse_host_port(l))
-        t.fail(list == &c.listen ? "listen" : "listen_direct_tls", "\"" + l + "\" is not \"ip:port\"");
+  t.addresses("listen", c.listen);
+  t.addresses("listen_direct_tls", c.listen_direct_tls);
   t.boolean("allow_plain", c.allow_plain);
   t.size("max_stanza_bytes", c.limits.max_stanza_bytes, 4096, 16 * 1024 * 1024);
   t.seconds("auth_timeout", c.auth_timeout, 1, 600);

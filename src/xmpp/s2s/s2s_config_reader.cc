@@ -18,12 +18,8 @@ void read_s2s_config(const config::Table& t, S2sConfig& c) {
                     "deny_domains", "max_connections_per_ip", "auth_timeout",
                     "domain_request_rate", "domain_request_burst", "dns_servers", "bidi",
                     "bidi_outbound", "stream_management", "stanza_lifetime"});
-  t.strings("listen", c.listen);
-  t.strings("listen_direct_tls", c.listen_direct_tls);
-  for (const auto* list : {&c.listen, &c.listen_direct_tls})
-    for (const auto& l : *list)
-      if (!parse_host_port(l))
-        t.fail(list == &c.listen ? "listen" : "listen_direct_tls", "\"" + l + "\" is not \"ip:port\"");
+  t.addresses("listen", c.listen);
+  t.addresses("listen_direct_tls", c.listen_direct_tls);
   t.path("ca_file", c.extra_ca_file);
   t.boolean("require_tls", c.require_tls);
   t.boolean("require_valid_certificates", c.require_valid_certificates);
@@ -38,9 +34,7 @@ void read_s2s_config(const config::Table& t, S2sConfig& c) {
   t.seconds("auth_timeout", c.auth_timeout, 1, 600);
   t.number("domain_request_rate", c.domain_request_rate, 0, 1e6);
   t.number("domain_request_burst", c.domain_request_burst, 1, 1e6);
-  t.strings("dns_servers", c.dns_servers);
-  for (const auto& s : c.dns_servers)
-    if (!parse_host_port(s)) t.fail("dns_servers", "\"" + s + "\" is not \"ip:port\"");
+  t.addresses("dns_servers", c.dns_servers);
   t.boolean("bidi", c.bidi);
   t.boolean("bidi_outbound", c.bidi_outbound);
   t.boolean("stream_management", c.stream_management);
