@@ -22,8 +22,8 @@ xml::Element make_result(const xml::Element& iq);
 
 // <iq type='error'> with <error type='...'><condition xmlns=stanzas/>
 // and, if `text` is not empty, <text xmlns=stanzas>text</text>.
-// `condition` is a defined condition such as "item-not-found". A message
-// or presence gets the same error reply under its own name (RFC 6120 8.3).
+// `condition` is a defined condition such as "item-not-found". Works for a
+// <message/> or <presence/> too: the reply has the stanza's own name.
 xml::Element make_error(const xml::Element& iq, ErrorType type, std::string_view condition,
                         std::string_view text = {});
 
