@@ -2,11 +2,15 @@
 // elements and character data. Namespaces are resolved: every element knows
 // its own namespace URI, whatever prefix or default declaration carried it.
 //
-// Text is kept per element as one string (character data concatenated in
-// document order). XMPP payloads never mix text and child elements in a way
-// where their interleaving matters, and this keeps the tree plain.
+// Mixed content keeps its document order: text() is all of an element's
+// character data concatenated (what most callers want: a <body>'s text),
+// and the element also remembers where each run of that text sits among its
+// children, so <p>a <b>b</b> c</p> serializes back as it came. The common
+// cases (text only, or text before any child) cost nothing extra: positions
+// are recorded only once text follows a child.
 #pragma once
 
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -46,17 +50,73 @@ class Element {
   // First child with this name and namespace; nullptr when absent.
   const Element* child(std::string_view name, std::string_view ns) const;
   Element* child(std::string_view name, std::string_view ns);
+  // Moves this element and every descendant in namespace `from` to `to`,
+  // in place (a stream's default namespace: jabber:client or
+  // jabber:component:accept stanzas become jabber:server ones).
+  void rename_namespace(std::string_view from, std::string_view to);
 
+  // All character data, concatenated in document order.
   const std::string& text() const { return text_; }
-  Element& set_text(std::string text) { text_ = std::move(text); return *this; }
-  void append_text(std::string_view text) { text_.append(text); }
+  // Replaces all character data with `text`, placed before any child.
+  Element& set_text(std::string text) {
+    text_ = std::move(text);
+    runs_.reset();
+    return *this;
+  }
+  // Adds character data at the current end of the content (after the last
+  // child so far): building in document order keeps document order.
+  void append_text(std::string_view text) {
+    if (children_.empty() && !runs_.get())
+      text_.append(text);
+    else
+      append_text_after_children(text);
+  }
+  // The character data just before child `position` (position ==
+  // children().size(): after the last child). Positions are child indices:
+  // a caller that inserts or removes children through mutable_children()
+  // keeps the text at the same indices.
+  std::string_view text_before(size_t position) const;
+  // Where the text sits: run i is text()[runs[i-1].end, runs[i].end),
+  // placed before child `position`. Empty when all text comes before the
+  // first child (no mixed content to keep).
+  struct TextRun {
+    size_t position;
+    size_t end;
+  };
+  const std::vector<TextRun>& text_runs() const;
+  bool has_mixed_content() const { return runs_.get() && !runs_.get()->empty(); }
 
  private:
+  void append_text_after_children(std::string_view text);
+
   std::string name_;
   std::string ns_;
   std::vector<Attribute> attributes_;
   std::vector<Element> children_;
   std::string text_;
+  // Allocated only for mixed content: an element stays small to move and
+  // copy on the push path, where payloads never mix.
+  class Runs {
+   public:
+    Runs() = default;
+    Runs(const Runs& o) : v_(o.v_ ? std::make_unique<std::vector<TextRun>>(*o.v_) : nullptr) {}
+    Runs(Runs&&) noexcept = default;
+    Runs& operator=(const Runs& o) {
+      if (this != &o) v_ = o.v_ ? std::make_unique<std::vector<TextRun>>(*o.v_) : nullptr;
+      return *this;
+    }
+    Runs& operator=(Runs&&) noexcept = default;
+    std::vector<TextRun>* get() const { return v_.get(); }
+    std::vector<TextRun>& make() {
+      if (!v_) v_ = std::make_unique<std::vector<TextRun>>();
+      return *v_;
+    }
+    void reset() { v_.reset(); }
+
+   private:
+    std::unique_ptr<std::vector<TextRun>> v_;
+  };
+  Runs runs_;
 };
 
 }  // namespace herald::xml

@@ -1,5 +1,7 @@
 #include "xml/serializer.h"
 
+#include <algorithm>
+
 namespace herald::xml {
 namespace {
 
@@ -83,8 +85,24 @@ void write(std::string& out, const Element& e, std::string_view parent_ns) {
     return;
   }
   out += '>';
-  append_escaped(out, e.text(), false);
-  for (const Element& child : e.children()) write(out, child, e.ns());
+  const auto& children = e.children();
+  if (!e.has_mixed_content()) {
+    append_escaped(out, e.text(), false);
+    for (const Element& child : children) write(out, child, e.ns());
+  } else {
+    // Text and children interleaved as they came (element.h).
+    std::string_view text = e.text();
+    size_t start = 0, next = 0;
+    for (const Element::TextRun& run : e.text_runs()) {
+      size_t at = std::min(run.position, children.size());
+      while (next < at) write(out, children[next++], e.ns());
+      size_t end = std::min(run.end, text.size());
+      append_escaped(out, text.substr(start, end - start), false);
+      start = end;
+    }
+    while (next < children.size()) write(out, children[next++], e.ns());
+    append_escaped(out, text.substr(std::min(start, text.size())), false);
+  }
   out += "</";
   out += e.name();
   out += '>';

@@ -14,17 +14,6 @@ namespace {
 
 constexpr std::string_view kComponentNs = "jabber:component:accept";
 
-// Stanzas arrive in the component namespace; the rest of Herald speaks
-// jabber:server (the namespace is the stream's default, so only elements
-// in it change).
-xml::Element to_server_ns(const xml::Element& in) {
-  xml::Element out(in.name(), in.ns() == kComponentNs ? std::string(s2s::kServerNs) : in.ns());
-  out.mutable_attributes() = in.attributes();
-  out.set_text(in.text());
-  for (const auto& child : in.children()) out.add_child(to_server_ns(child));
-  return out;
-}
-
 std::string handshake_digest(const std::string& stream_id, const std::string& secret) {
   std::string input = stream_id + secret;
   unsigned char digest[SHA_DIGEST_LENGTH];
@@ -92,7 +81,11 @@ class ComponentStream : public StreamConnection {
       fail("not-authorized");
       return;
     }
-    if (auto link = link_.lock()) link->on_stanza(to_server_ns(element));
+    // Stanzas arrive in the component namespace; the rest of Herald speaks
+    // jabber:server (the stream's default namespace, so only elements in
+    // it change; mixed content stays as it came).
+    element.rename_namespace(kComponentNs, s2s::kServerNs);
+    if (auto link = link_.lock()) link->on_stanza(std::move(element));
   }
   void on_stream_close() override { close_stream(); }
   void on_disconnected() override {

@@ -8,45 +8,19 @@
 #include <cstring>
 #include <filesystem>
 #include <fstream>
-#include <regex>
 #include <sstream>
 
 #include "apps/herald/certificates.h"
 #include "apps/herald/config.h"
 #include "apps/herald/server.h"
+#include "base/config_reader.h"
 #include "base/log.h"
 
 namespace herald::app {
 
 std::string locate_config_error(const std::string& path, const std::string& toml_text,
                                 const std::string& message) {
-  std::string text = message;
-  const std::string prefix = "configuration: ";
-  if (text.rfind(prefix, 0) == 0) text = text.substr(prefix.size());
-  // Syntax errors already carry their line.
-  std::smatch m;
-  static const std::regex line_re("^line ([0-9]+): (.*)$");
-  if (std::regex_match(text, m, line_re)) return path + ":" + m[1].str() + ": " + m[2].str();
-  auto colon = text.find(": ");
-  if (colon == std::string::npos) return path + ": " + text;
-  std::string key = text.substr(0, colon);
-  toml::table root;
-  try {
-    root = toml::parse(toml_text);
-  } catch (const toml::parse_error&) {
-    return path + ": " + text;
-  }
-  // The key itself, else the closest enclosing table that exists.
-  std::string probe = key;
-  while (!probe.empty()) {
-    toml::node_view<toml::node> node = toml::at_path(root, probe);
-    if (node && node.node()->source().begin.line > 0)
-      return path + ":" + std::to_string(node.node()->source().begin.line) + ": " + text;
-    auto cut = probe.find_last_of(".[");
-    if (cut == std::string::npos) break;
-    probe = probe.substr(0, cut);
-  }
-  return path + ": " + text;
+  return config::locate_error(path, toml_text, message);
 }
 
 namespace {

@@ -1,6 +1,6 @@
 #include "apps/herald/config.h"
-#include "apps/herald/toml_errors.h"
 
+#include "base/config_reader.h"
 #include "base/host_port.h"
 
 #include <filesystem>
@@ -12,84 +12,10 @@
 namespace herald::app {
 namespace {
 
-[[noreturn]] void fail(std::string_view key, std::string_view problem) {
-  throw std::runtime_error("configuration: " + std::string(key) + ": " + std::string(problem));
-}
-
-class Reader {
- public:
-  Reader(const toml::table& table, std::string prefix, std::string base_dir)
-      : table_(table), prefix_(std::move(prefix)), base_dir_(std::move(base_dir)) {}
-
-  std::string key(std::string_view k) const { return prefix_.empty() ? std::string(k) : prefix_ + "." + std::string(k); }
-
-  void string(std::string_view k, std::string& out) const {
-    if (auto node = table_.get(k)) {
-      auto v = node->value<std::string>();
-      if (!v) fail(key(k), "must be a string");
-      out = *v;
-    }
-  }
-  void path(std::string_view k, std::string& out) const {
-    string(k, out);
-    if (!out.empty() && std::filesystem::path(out).is_relative())
-      out = (std::filesystem::path(base_dir_) / out).lexically_normal().string();
-  }
-  void boolean(std::string_view k, bool& out) const {
-    if (auto node = table_.get(k)) {
-      auto v = node->value<bool>();
-      if (!v) fail(key(k), "must be true or false");
-      out = *v;
-    }
-  }
-  void seconds(std::string_view k, std::chrono::seconds& out, int64_t min, int64_t max) const {
-    if (auto node = table_.get(k)) {
-      auto v = node->value<int64_t>();
-      if (!v) fail(key(k), "must be a whole number of seconds");
-      if (*v < min || *v > max)
-        fail(key(k), "must be between " + std::to_string(min) + " and " + std::to_string(max));
-      out = std::chrono::seconds(*v);
-    }
-  }
-  void size(std::string_view k, size_t& out, int64_t min, int64_t max) const {
-    if (auto node = table_.get(k)) {
-      auto v = node->value<int64_t>();
-      if (!v || *v < min || *v > max)
-        fail(key(k), "must be a number between " + std::to_string(min) + " and " + std::to_string(max));
-      out = size_t(*v);
-    }
-  }
-  void strings(std::string_view k, std::vector<std::string>& out) const {
-    if (auto node = table_.get(k)) {
-      auto* array = node->as_array();
-      if (!array) fail(key(k), "must be a list of strings");
-      out.clear();
-      for (auto& item : *array) {
-        auto v = item.value<std::string>();
-        if (!v) fail(key(k), "must be a list of strings");
-        out.push_back(*v);
-      }
-    }
-  }
-  const toml::table* table(std::string_view k) const {
-    auto node = table_.get(k);
-    if (!node) return nullptr;
-    if (!node->as_table()) fail(key(k), "must be a table");
-    return node->as_table();
-  }
-  void reject_unknown(std::initializer_list<std::string_view> known) const {
-    for (auto& [k, v] : table_) {
-      bool ok = false;
-      for (auto name : known) ok = ok || k.str() == name;
-      if (!ok) fail(key(k.str()), "unknown key (see docs/configuration.md)");
-    }
-  }
-
- private:
-  const toml::table& table_;
-  std::string prefix_;
-  std::string base_dir_;
-};
+// The shared TOML reading (base/config_reader.h): each table with its key
+// prefix for messages.
+using Reader = config::Table;
+using config::fail;
 
 std::string lowercase_ascii(std::string s) {
   for (char& ch : s)
@@ -317,15 +243,7 @@ void read_log(const toml::table& t, const std::string& base_dir, Config& c) {
 }  // namespace
 
 Config parse_config(std::string_view toml_text, const std::string& base_dir) {
-  toml::table root;
-  try {
-    root = toml::parse(toml_text);
-  } catch (const toml::parse_error& e) {
-    std::ostringstream msg;
-    msg << "configuration: line " << e.source().begin.line << ": syntax error at column "
-        << e.source().begin.column << ": " << plain_toml_error(e.description());
-    throw std::runtime_error(msg.str());
-  }
+  toml::table root = config::parse(toml_text);
   Config c;
   Reader top(root, "", base_dir);
   top.reject_unknown({"server", "s2s", "push", "turn", "component", "observability", "log", "v1",
@@ -506,12 +424,9 @@ Config parse_config(std::string_view toml_text, const std::string& base_dir) {
 }
 
 Config load_config(const std::string& path) {
-  std::ifstream in(path);
-  if (!in) throw std::runtime_error("configuration: cannot read " + path);
-  std::stringstream text;
-  text << in.rdbuf();
+  std::string text = config::read_file(path);
   auto base = std::filesystem::absolute(path).parent_path().string();
-  return parse_config(text.str(), base);
+  return parse_config(text, base);
 }
 
 }  // namespace herald::app

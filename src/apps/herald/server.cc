@@ -27,20 +27,11 @@
 #include "turn/turn_api.h"
 #include "xmpp/component_link.h"
 #include "xmpp/iq.h"
+#include "xmpp/router.h"
 #include "xmpp/s2s/s2s_service.h"
 
 namespace herald::app {
 namespace {
-
-// The s2s transport needs a handler before the app server exists, and the
-// app server needs the transport as its sender: this breaks the cycle.
-class Forwarder : public xmpp::StanzaHandler {
- public:
-  void handle(xml::Element stanza) override {
-    if (target) target->handle(std::move(stanza));
-  }
-  xmpp::StanzaHandler* target = nullptr;
-};
 
 // Between the transport and the app server: remembers each IQ request until
 // its answer goes out, so that a graceful shutdown can wait for in-flight
@@ -247,8 +238,12 @@ struct Server::Parts {
   std::unique_ptr<store::TombstoneStore> tombstone_store;
   std::unique_ptr<store::RegistrationStore> registration_store;
   std::unique_ptr<AdminSocket> admin;  // data_dir/herald.sock
-  Forwarder forwarder;
-  InFlight in_flight;  // forwarder → in_flight → (IQ timer →) app server
+  // Transports deliver to the router, which hands what is for the push
+  // domain(s) to in_flight → (IQ timer →) app server; answers go back
+  // through in_flight and the router to the remote outlet (s2s or the
+  // component link).
+  xmpp::Router router;
+  InFlight in_flight;
   std::unique_ptr<net::PeriodicJob> purge_job;
   asio::steady_timer shutdown_timer;
   std::chrono::seconds shutdown_timeout{5};
@@ -337,7 +332,14 @@ Server::Server(asio::io_context& io, const Config& config)
     modules.push_back(std::move(module));
   }
 
-  parts_->s2s = std::make_unique<xmpp::S2sService>(io, s2s_config(config), parts_->forwarder);
+  xmpp::S2sConfig s2s = s2s_config(config);
+  // The push domain and the other names of [[s2s.certificates]] are ours.
+  parts_->router.add_local(config.domain, parts_->in_flight);
+  for (const auto& d : s2s.domains) {
+    auto name = xmpp::Router::domain_of(d.name);
+    if (name && !parts_->router.is_local(*name)) parts_->router.add_local(*name, parts_->in_flight);
+  }
+  parts_->s2s = std::make_unique<xmpp::S2sService>(io, std::move(s2s), parts_->router);
   push::AppServerOptions options;
   options.rate_limit.window = config.rate_limit_window;
   if (!config.redis_address.empty()) {
@@ -363,18 +365,20 @@ Server::Server(asio::io_context& io, const Config& config)
     cc.secret = config.component_secret;
     cc.limits.max_stanza_bytes = config.max_stanza_bytes;
     cc.max_queued_stanzas = config.max_queued_stanzas;
-    parts_->component = std::make_shared<xmpp::ComponentLink>(io, cc, parts_->forwarder);
+    parts_->component = std::make_shared<xmpp::ComponentLink>(io, cc, parts_->router);
     sender = parts_->component.get();
   }
+  // Single-threaded: the outlet is called on the caller's thread.
+  parts_->router.set_remote(*sender);
+  parts_->router.start();
   // The IQ timer sits on both sides of the app server to time each publish.
-  parts_->in_flight.sender = sender;
+  parts_->in_flight.sender = &parts_->router;
   obs.iq_timer().set_sender(&parts_->in_flight);
   parts_->app_server = std::make_unique<push::AppServer>(io, config.domain, obs.iq_timer(),
                                                          std::move(modules), *parts_->tombstones,
                                                          options);
   obs.iq_timer().set_handler(parts_->app_server.get());
   parts_->in_flight.target = &obs.iq_timer();
-  parts_->forwarder.target = &parts_->in_flight;
   parts_->shutdown_timeout = config.shutdown_timeout;
   obs.set_sources(parts_->app_server.get(), parts_->tombstones.get(), parts_->s2s.get());
 

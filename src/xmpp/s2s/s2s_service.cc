@@ -136,14 +136,14 @@ void S2sService::send(xml::Element stanza) {
               stanza.name());
     return;
   }
-  if (!serves(*to) && !peer_allowed(*to)) {
-    log::info("s2s: dropping an outgoing <{}/> to a domain the configuration does not allow",
-              stanza.name());
+  if (serves(*to)) {
+    // The router delivers to served domains itself; one here would loop.
+    log::warn("s2s: dropping an outgoing <{}/> to a domain we serve", stanza.name());
     return;
   }
-  if (serves(*to)) {
-    asio::post(
-        io_, [this, stanza = std::move(stanza)]() mutable { handler_.handle(std::move(stanza)); });
+  if (!peer_allowed(*to)) {
+    log::info("s2s: dropping an outgoing <{}/> to a domain the configuration does not allow",
+              stanza.name());
     return;
   }
   if (auto b = bidi_.find({*from, *to}); b != bidi_.end() && !b->second->closing()) {

@@ -3,10 +3,12 @@
 //
 // Contract: single-threaded on the given io_context. start() binds every
 // configured listen endpoint (throws std::runtime_error naming the endpoint
-// if it cannot, e.g. the port is in use). send() routes by the 'to' domain
-// over our own outbound stream to that domain (peers never send replies
-// back over their inbound stream); a stanza for a domain we serve ourselves
-// goes straight to the handler. stop() closes every stream with
+// if it cannot, e.g. the port is in use). It is the remote outlet of an
+// xmpp::Router: send() takes stanzas for other servers and sends each over
+// our own outbound stream to its 'to' domain (peers never send replies back
+// over their inbound stream), or over a peer's bidi stream; a stanza for a
+// domain we serve is dropped (the router delivers those). What inbound
+// streams accept goes to the handler (the router). stop() closes every stream with
 // </stream:stream>; destroy the service only once the io_context no longer
 // runs its handlers (or after stop() and a final run()).
 #pragma once

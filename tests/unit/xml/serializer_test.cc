@@ -119,6 +119,38 @@ TEST(Serializer, RoundTripsEveryPublishFixture) {
   }
 }
 
+// A relayed payload arrives as it was sent: XHTML-IM (XEP-0071) mixes text
+// and markup, and a pretty-printed stanza keeps its whitespace in place.
+TEST(Serializer, MixedContentRoundTripsByteForByte) {
+  const std::string stanzas[] = {
+      "<message from='a@x.test/r' to='b@y.test' type='chat' id='m1'>"
+      "<body>hi &amp; bye</body>"
+      "<html xmlns='http://jabber.org/protocol/xhtml-im'>"
+      "<body xmlns='http://www.w3.org/1999/xhtml'>"
+      "<p>a <b>b</b> c<br/>d <i>e <b>f</b></i>.</p></body></html></message>",
+      "<message to='b@y.test'>\n  <body>x</body>\n  <active "
+      "xmlns='http://jabber.org/protocol/chatstates'/>\n</message>",
+  };
+  for (const std::string& in : stanzas) {
+    Element e = parse_one(in);
+    EXPECT_EQ(serialize(e), in);
+  }
+  Element html = parse_one(stanzas[0]);
+  const Element* p = html.child("html", "http://jabber.org/protocol/xhtml-im")
+                         ->child("body", "http://www.w3.org/1999/xhtml")
+                         ->child("p", "http://www.w3.org/1999/xhtml");
+  ASSERT_NE(p, nullptr);
+  EXPECT_EQ(p->text(), "a  cd .");
+}
+
+TEST(Serializer, InterleavesTextBuiltInOrder) {
+  Element p("p", "jabber:server");
+  p.append_text("1<");
+  p.add_child("b", "jabber:server").set_text("2");
+  p.append_text("3");
+  EXPECT_EQ(serialize(p), "<p>1&lt;<b>2</b>3</p>");
+}
+
 TEST(Serializer, SerializeToAppends) {
   std::string out = "<x>";
   serialize_to(out, Element("a", "jabber:server"));

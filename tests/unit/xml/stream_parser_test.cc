@@ -111,6 +111,18 @@ TEST_F(StreamParserTest, PredefinedEntitiesAndCharacterReferencesAreDecoded) {
   EXPECT_EQ(body->attr_or("a"), "\"'");
 }
 
+TEST_F(StreamParserTest, MixedContentKeepsItsOrderWhateverTheChunks) {
+  const std::string stanza = "<message><p>a <b>b</b> c&amp;d<i/>e</p></message>";
+  ASSERT_FALSE(feed(kHeader));
+  for (char c : stanza) ASSERT_FALSE(feed(std::string_view(&c, 1)));
+  ASSERT_EQ(rec_.elements.size(), 1u);
+  const Element& p = rec_.elements[0].children().at(0);
+  EXPECT_EQ(p.text(), "a  c&de");
+  EXPECT_EQ(p.text_before(0), "a ");
+  EXPECT_EQ(p.text_before(1), " c&d");
+  EXPECT_EQ(p.text_before(2), "e");
+}
+
 TEST_F(StreamParserTest, WhitespaceKeepalivesAreIgnored) {
   EXPECT_EQ(condition_after(" \n\t <presence/>\r\n <presence/> "), "");
   EXPECT_EQ(rec_.elements.size(), 2u);

@@ -8,8 +8,8 @@
 #include <string>
 #include <string_view>
 
-namespace herald::app {
+namespace herald::config {
 
 std::string plain_toml_error(std::string_view description);
 
-}  // namespace herald::app
+}  // namespace herald::config

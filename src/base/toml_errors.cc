@@ -1,9 +1,9 @@
-#include "apps/herald/toml_errors.h"
+#include "base/toml_errors.h"
 
 #include <array>
 #include <utility>
 
-namespace herald::app {
+namespace herald::config {
 namespace {
 
 bool has(std::string_view text, std::string_view part) {
@@ -67,4 +67,4 @@ std::string plain_toml_error(std::string_view d) {
   return one_line(text);
 }
 
-}  // namespace herald::app
+}  // namespace herald::config
