@@ -352,18 +352,23 @@ def check(name, result):
 
 
 def run_each(bench, names, results, check_fn=None):
-    """Runs bench.NAME() for each name into results[name] (checked with check_fn when given),
-    printing each as it ends; one that fails leaves {"error": ...} and the others still run.
-    Returns whether any failed."""
+    """Runs bench.NAME() for each name into results[name], printing each as it ends; one that
+    fails leaves {"error": ...} and the others still run. A result check_fn (when given)
+    refuses keeps its figures, with the reason as "check_failed". Returns whether any failed."""
     failed = False
     for name in names:
         try:
             results[name] = getattr(bench, name)()
-            if check_fn:
-                check_fn(name, results[name])
         except Exception as e:  # keep the other figures
             results[name] = {"error": str(e)[-1500:]}
             failed = True
+        else:
+            try:
+                if check_fn:
+                    check_fn(name, results[name])
+            except (AssertionError, KeyError, TypeError) as e:
+                results[name]["check_failed"] = str(e)[-1500:]
+                failed = True
         print(name, json.dumps(results[name]), flush=True)
     return failed
 

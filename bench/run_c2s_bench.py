@@ -250,8 +250,9 @@ def check(name, result):
     def need(value, what):
         if not isinstance(value, (int, float)) or value <= 0:
             raise AssertionError("%s: %s is %r" % (name, what, value))
-    runs = result.values() if name != "idle" else [r for per_n in result.values() for r in per_n.values()]
-    for r in runs:
+    runs = result.items() if name != "idle" else [kv for per_n in result.values() for kv in per_n.items()]
+    for server, r in runs:
+        name = "%s %s" % (name.split()[0], server)
         if "error" in r:
             raise AssertionError("%s: %s" % (name, r["error"]))
         if name == "idle":
