@@ -355,6 +355,28 @@ def check(name, result):
         need(result["requests_per_s"], "requests_per_s")
 
 
+def run_each(bench, names, results, check_fn=None):
+    """Runs bench.NAME() for each name into results[name], printing each as it ends; one that
+    fails leaves {"error": ...} and the others still run. A result check_fn (when given)
+    refuses keeps its figures, with the reason as "check_failed". Returns whether any failed."""
+    failed = False
+    for name in names:
+        try:
+            results[name] = getattr(bench, name)()
+        except Exception as e:  # keep the other figures
+            results[name] = {"error": str(e)[-1500:]}
+            failed = True
+        else:
+            try:
+                if check_fn:
+                    check_fn(name, results[name])
+            except (AssertionError, KeyError, TypeError) as e:
+                results[name]["check_failed"] = str(e)[-1500:]
+                failed = True
+        print(name, json.dumps(results[name]), flush=True)
+    return failed
+
+
 ALL = ["micro", "startup", "apns_sim", "saturation", "rate", "idle", "e2e_instructions"]
 
 
@@ -380,17 +402,8 @@ def main():
     bench = Bench(args, d)
     results = {"machine": {"cpus": os.cpu_count(), "load_avg": os.getloadavg()[0], "smoke": args.smoke,
                            "herald_log_level": args.log_level, "time": time.strftime("%Y-%m-%dT%H:%M:%S")}}
-    failed = False
     try:
-        for name in args.only.split(","):
-            try:
-                results[name] = getattr(bench, name)()
-                if args.smoke:
-                    check(name, results[name])
-            except Exception as e:  # keep the other figures
-                results[name] = {"error": str(e)[-1500:]}
-                failed = True
-            print(name, json.dumps(results[name]), flush=True)
+        failed = run_each(bench, args.only.split(","), results, check if args.smoke else None)
     finally:
         bench.close()
         shutil.rmtree(d, ignore_errors=True)

@@ -34,10 +34,10 @@
 #include <iostream>
 #include <nlohmann/json.hpp>
 #include <random>
-#include <sstream>
 #include <unordered_map>
 
 #include "base/log.h"
+#include "common/proc_sample.h"
 #include "xml/stream_parser.h"
 #include "xmpp/s2s/s2s_service.h"
 
@@ -47,35 +47,8 @@ using herald::xml::Element;
 using Clock = std::chrono::steady_clock;
 constexpr std::string_view kPubsubNs = "http://jabber.org/protocol/pubsub";
 
-// CPU seconds (user + system) and RSS of a process, from /proc.
-struct ProcSample {
-  double cpu_s = 0;
-  long rss_kib = 0;
-};
-
-ProcSample sample_process(int pid) {
-  ProcSample s;
-  if (pid <= 0) return s;
-  std::ifstream stat("/proc/" + std::to_string(pid) + "/stat");
-  std::string text((std::istreambuf_iterator<char>(stat)), {});
-  auto close = text.rfind(')');  // the command name may contain spaces
-  if (close != std::string::npos) {
-    std::istringstream rest(text.substr(close + 2));
-    std::string field;
-    // Fields after the name start at 3 (state); utime is 14, stime 15.
-    unsigned long utime = 0, stime = 0;
-    for (int i = 3; i <= 15 && rest >> field; ++i) {
-      if (i == 14) utime = std::stoul(field);
-      if (i == 15) stime = std::stoul(field);
-    }
-    s.cpu_s = double(utime + stime) / double(sysconf(_SC_CLK_TCK));
-  }
-  std::ifstream status("/proc/" + std::to_string(pid) + "/status");
-  std::string line;
-  while (std::getline(status, line))
-    if (line.rfind("VmRSS:", 0) == 0) s.rss_kib = std::stol(line.substr(6));
-  return s;
-}
+using herald::bench::ProcSample;
+using herald::bench::sample_process;
 
 class FixtureReader : public herald::xml::StreamParser::Handler {
  public:
@@ -313,12 +286,6 @@ class Loadgen : public herald::xmpp::StanzaHandler {
     double seconds = std::chrono::duration<double>(end - measure_start_).count();
     uint64_t replies = replies_total_ - replies_at_start_;
     std::vector<uint32_t> lat = latencies_us_;
-    std::sort(lat.begin(), lat.end());
-    auto pct = [&](double p) -> double {
-      if (lat.empty()) return 0;
-      size_t i = std::min(lat.size() - 1, size_t(p * double(lat.size())));
-      return lat[i] / 1000.0;
-    };
     nlohmann::json types = nlohmann::json::object();
     for (const auto& [k, v] : reply_types_) types[k] = v;
     result_ = {
@@ -333,9 +300,7 @@ class Loadgen : public herald::xmpp::StanzaHandler {
         {"replies_per_s", double(replies) / seconds},
         {"reply_types", types},
         {"schedule_skipped", skipped_},
-        {"rtt_ms",
-         {{"p50", pct(0.50)}, {"p90", pct(0.90)}, {"p99", pct(0.99)},
-          {"max", lat.empty() ? 0.0 : lat.back() / 1000.0}, {"samples", lat.size()}}},
+        {"rtt_ms", herald::bench::latency_ms(lat)},
         {"loadgen_cpu_s", self_after.cpu_s - self_before_.cpu_s},
     };
     if (o_.herald_pid > 0) {

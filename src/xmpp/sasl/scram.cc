@@ -150,6 +150,17 @@ std::optional<SaslFailure> ScramServer::client_final(std::string_view message,
 
 // ---- client ----
 
+const std::string& SaltedPasswordCache::salted_password(Hash hash, std::string_view password,
+                                                        std::string_view salt, uint32_t iterations) {
+  std::string key(hash_name(hash));
+  key.append(1, '\0').append(std::to_string(iterations)).append(1, '\0');
+  key.append(std::to_string(salt.size())).append(1, '\0').append(salt).append(password);
+  auto it = entries_.find(key);
+  if (it != entries_.end()) return it->second;
+  if (entries_.size() >= max_entries_) entries_.clear();
+  return entries_.emplace(std::move(key), pbkdf2(hash, password, salt, iterations)).first->second;
+}
+
 ScramClient::ScramClient(Hash hash, std::string username, std::string password,
                          std::optional<std::pair<ChannelBindingType, std::string>> binding,
                          bool client_supports_binding, ScramClientOptions options)
@@ -207,7 +218,9 @@ std::optional<std::string> ScramClient::client_final(std::string_view server_fir
     error_ = "password refused by SASLprep";
     return std::nullopt;
   }
-  ScramKeys keys = scram_keys(hash_, pbkdf2(hash_, *password, m.salt, m.iterations));
+  ScramKeys keys = scram_keys(
+      hash_, options_.cache ? options_.cache->salted_password(hash_, *password, m.salt, m.iterations)
+                            : pbkdf2(hash_, *password, m.salt, m.iterations));
   std::string cbind = gs2_header_ + (binding_ ? binding_->second : std::string());
   std::string without_proof = "c=" + base64_encode(cbind) + ",r=" + m.nonce;
   std::string auth = auth_message(client_first_bare_, server_first, without_proof);

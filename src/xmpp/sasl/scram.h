@@ -30,6 +30,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <utility>
 #include <vector>
 
@@ -88,6 +89,24 @@ class ScramServer {
   State state_ = State::start;
 };
 
+// SaltedPassword kept per (hash, iterations, salt, password), so a client
+// that logs in again and again (the load generator) runs PBKDF2 once per
+// account instead of once per login; RFC 5802 section 5.1 lets clients
+// cache it. Holds passwords in memory: for test clients only. Not
+// synchronised (one per thread); beyond `max_entries` it starts over.
+class SaltedPasswordCache {
+ public:
+  explicit SaltedPasswordCache(size_t max_entries = 100'000) : max_entries_(max_entries) {}
+  // PBKDF2 on a miss.
+  const std::string& salted_password(Hash hash, std::string_view password, std::string_view salt,
+                                     uint32_t iterations);
+  size_t size() const { return entries_.size(); }
+
+ private:
+  size_t max_entries_;
+  std::unordered_map<std::string, std::string> entries_;
+};
+
 struct ScramClientOptions {
   std::string authzid;                 // sent as a= when not empty
   uint32_t min_iterations = kMinIterations;  // refuse weaker server-first messages
@@ -96,11 +115,12 @@ struct ScramClientOptions {
   // the server-first-message has h=, a different hash fails the exchange.
   std::optional<AdvertisedMethods> advertised;
   std::string nonce;                   // empty: 24 random bytes in base64
+  SaltedPasswordCache* cache = nullptr;  // null: PBKDF2 on every exchange
 };
 
 // The client side (for tests, the load generator and herald-home's own
 // checks): one exchange with a known password. Runs PBKDF2 in
-// client_final().
+// client_final() (unless options.cache has the result).
 class ScramClient {
  public:
   // `binding`: for -PLUS the type and our binding data; nullopt for plain

@@ -8,6 +8,7 @@
 #include <gtest/gtest.h>
 
 #include "base/encoding.h"
+#include "xmpp/sasl/primitives.h"
 #include "xmpp/sasl/scram_messages.h"
 
 namespace herald::xmpp::sasl {
@@ -567,6 +568,38 @@ TEST(SaslScramDowngradeProtection, NoAttributeWithoutAnAdvertisedList) {
   ScramServer::ClientFirst first;
   ASSERT_FALSE(server.client_first("n,,n=juliet,r=abcdefgh", &first));
   EXPECT_EQ(server.server_first(creds).find(",h="), std::string::npos);
+}
+
+TEST(SaslScramClientCache, Pbkdf2OncePerAccountAndNeverAcrossPasswords) {
+  auto creds = derive(Hash::sha256, "pw", 4096).value();
+  SaltedPasswordCache cache;
+  ScramClientOptions options;
+  options.cache = &cache;
+  for (int i = 0; i < 2; ++i) {
+    ScramClient client(Hash::sha256, "juliet", "pw", {}, false, options);
+    ScramServer server(Hash::sha256, false, {});
+    Pair p = exchange(client, server, creds);
+    ASSERT_FALSE(p.first);
+    ASSERT_FALSE(p.final) << p.final->text;
+    EXPECT_TRUE(p.client_verified);
+  }
+  EXPECT_EQ(cache.size(), 1u);
+  EXPECT_EQ(cache.salted_password(Hash::sha256, "pw", creds.salt, 4096),
+            pbkdf2(Hash::sha256, "pw", creds.salt, 4096));
+
+  // Another password with the same salt gets its own entry, so it fails.
+  ScramClient wrong(Hash::sha256, "juliet", "pw2", {}, false, options);
+  ScramServer server(Hash::sha256, false, {});
+  Pair p = exchange(wrong, server, creds);
+  ASSERT_TRUE(p.final);
+  EXPECT_EQ(p.final->condition, "not-authorized");
+  EXPECT_EQ(cache.size(), 2u);
+
+  SaltedPasswordCache small(1);  // full: starts over
+  small.salted_password(Hash::sha256, "pw", "salt-one", 4096);
+  EXPECT_EQ(small.salted_password(Hash::sha256, "pw", "salt-two", 4096),
+            pbkdf2(Hash::sha256, "pw", "salt-two", 4096));
+  EXPECT_EQ(small.size(), 1u);
 }
 
 }  // namespace
