@@ -67,9 +67,9 @@ Result<CertificateInfo> read_certificate(const std::string& pem_file) {
   FILE* f = std::fopen(pem_file.c_str(), "r");
   if (!f) {
     int error = errno;
-    std::string why = std::strerror(error);
-    if (error == ENOENT) return NotFound(why);
-    return Invalid("cannot read it: " + why);
+    // The same words as check-config's other file checks.
+    if (error == ENOENT) return NotFound("no such file");
+    return Invalid(std::string("cannot be read: ") + std::strerror(error));
   }
   X509* cert = PEM_read_X509(f, nullptr, nullptr, nullptr);
   std::fclose(f);
