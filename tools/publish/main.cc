@@ -99,6 +99,9 @@ int main(int argc, char** argv) {
     config.domains.push_back({domain, cert, key});
     config.listen.push_back(listen);
     config.extra_ca_file = ca;
+    // One publish, and exit at its reply: with stream management on, the
+    // push server would keep that reply (never acknowledged) to send again.
+    config.stream_management = false;
     for (const auto& r : routes) {
       auto eq = r.find('=');
       if (eq == std::string::npos) throw std::invalid_argument("--route must be DOMAIN=HOST:PORT");
