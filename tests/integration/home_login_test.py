@@ -11,7 +11,9 @@
    credential dropped, as a client without binding support.
 3. `user passwd` while serving: the old password is refused, the new one
    works, at once. `user del`: alice's logins are refused; bob still logs in.
-4. The database files (home.sqlite, -wal, -shm) and the server's log hold
+4. A database that cannot be opened (data_dir under a plain file) stops
+   `serve` with one "store:" line and exit 2.
+5. The database files (home.sqlite, -wal, -shm) and the server's log hold
    none of the passwords; the info log holds no JID.
 
 Usage: home_login_test.py HERALD_HOME_BINARY
@@ -103,6 +105,18 @@ async def expect(ip, ca, name, password, works):
         assert result == want, "%s %s (%s): %s" % (name, "good" if works else "bad", mechanism, result)
 
 
+def unopenable(binary, d, config):
+    blocker = os.path.join(d, "not-a-directory")
+    open(blocker, "w").close()
+    text = open(config).read().replace('data_dir = "%s"' % os.path.join(d, "data"),
+                                       'data_dir = "%s"' % os.path.join(blocker, "data"))
+    bad = os.path.join(d, "bad-store.toml")
+    with open(bad, "w") as f:
+        f.write(text)
+    out = subprocess.run([binary, "serve", "-c", bad], capture_output=True, text=True, timeout=30)
+    assert out.returncode == 2 and "herald-home: store: " in out.stderr, out
+
+
 def main():
     signal.signal(signal.SIGTERM, lambda *_: sys.exit("home_login: terminated"))
     binary = sys.argv[1]
@@ -135,6 +149,7 @@ def main():
 
         rc = procs.stop(home, wait=8)
         assert rc == 0, "herald-home exited %s on SIGTERM" % rc
+        unopenable(binary, d, config)
         secrets = list(PASSWORDS.values()) + [NEW_ALICE]
         files = glob.glob(os.path.join(d, "data", "home.sqlite*"))
         assert os.path.join(d, "data", "home.sqlite") in files, files
