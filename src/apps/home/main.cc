@@ -2,9 +2,12 @@
 //   herald-home serve [-c FILE]          serve the hosts until SIGTERM/SIGINT
 //                                        (SIGHUP: reload certificates)
 //   herald-home check-config [-c FILE]   validate, naming the file's line
+//   herald-home user add|passwd [-c FILE] HOST USERNAME   (password on stdin)
+//   herald-home user del [-c FILE] HOST USERNAME
+//   herald-home user list [-c FILE] HOST                  (one name a line)
 //   herald-home --version
 // FILE defaults to /etc/herald/home.toml. Usage errors exit 2, like an
-// invalid configuration.
+// invalid configuration; a database that does not open at serve too.
 #include <CLI/CLI.hpp>
 #include <asio.hpp>
 #include <chrono>
@@ -13,7 +16,9 @@
 
 #include "apps/home/check_config.h"
 #include "apps/home/config.h"
+#include "apps/home/home_store.h"
 #include "apps/home/server.h"
+#include "apps/home/user_command.h"
 #include "base/log.h"
 #include "net/loop_pool.h"
 
@@ -60,6 +65,10 @@ int serve(const std::string& path) {
     herald::log::info("herald-home stopped");
     herald::log::shutdown();
     return 0;
+  } catch (const herald::home::app::StoreError& e) {
+    herald::log::error("herald-home: {}", e.what());
+    std::cerr << "herald-home: " << e.what() << "\n";
+    return 2;
   } catch (const std::exception& e) {
     herald::log::error("herald-home: {}", e.what());
     std::cerr << "herald-home: " << e.what() << "\n";
@@ -80,6 +89,27 @@ int main(int argc, char** argv) {
   serve_cmd->add_option("-c,--config", path, "TOML configuration file")->capture_default_str();
   auto* check_cmd = cli.add_subcommand("check-config", "validate a configuration file, then exit");
   check_cmd->add_option("-c,--config", path, "TOML configuration file")->capture_default_str();
+  auto* user_cmd = cli.add_subcommand("user", "add, delete, re-key or list the accounts of a host");
+  user_cmd->require_subcommand(1);
+  herald::home::app::UserCommand user;
+  struct Action {
+    const char* name;
+    const char* help;
+    bool has_username;
+  };
+  const Action actions[] = {
+      {"add", "add an account; its password is read from standard input (one line)", true},
+      {"del", "delete an account and its keys", true},
+      {"passwd", "set an account's password, read from standard input (one line)", true},
+      {"list", "print the usernames of HOST, one a line", false},
+  };
+  for (const Action& a : actions) {
+    auto* sub = user_cmd->add_subcommand(a.name, a.help);
+    sub->add_option("-c,--config", path, "TOML configuration file")->capture_default_str();
+    sub->add_option("host", user.host, "a host domain of the configuration")->required();
+    if (a.has_username) sub->add_option("username", user.username, "the account's username")->required();
+    sub->callback([&user, name = a.name] { user.action = name; });
+  }
   try {
     cli.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -94,6 +124,10 @@ int main(int argc, char** argv) {
   }
   if (serve_cmd->parsed()) return serve(path);
   if (check_cmd->parsed()) return herald::home::app::run_check_config(path, std::cout, std::cerr);
+  if (user_cmd->parsed()) {
+    user.config_path = path;
+    return herald::home::app::run_user_command(user, std::cin, std::cout, std::cerr);
+  }
   std::cerr << cli.help();
   return 2;
 }

@@ -1,11 +1,14 @@
 #include "apps/home/server.h"
 
 #include "apps/home/c2s_session_adapter.h"
+#include "apps/home/home_store.h"
 
 #include <filesystem>
 #include <stdexcept>
 
 #include "base/log.h"
+#include "home/accounts/account_store.h"
+#include "home/accounts/accounts_service.h"
 #include "home/core/disco_service.h"
 #include "home/core/ping_service.h"
 #include "net/cpu_pool.h"
@@ -21,11 +24,19 @@ struct HomeServer::Parts {
       : config(c),
         loops(c.threads),
         cpu(c.cpu_threads ? c.cpu_threads : std::max<size_t>(1, loops.size() / 2), 1000),
+        db(open_home_database(c)),
+        accounts(*db, cpu, c.hub.hosts, c.c2s.scram_iterations),
+        authenticator(accounts, cpu, loops.loop(0).get_executor()),
         shutdown_timer(loops.loop(0)) {}
 
   HomeConfig config;
   net::LoopPool loops;
   net::CpuPool cpu;
+  // After the loops and the pool, before the hub: destroyed in the reverse
+  // order, once the destructor has stopped the loops and the pool.
+  std::unique_ptr<store::Database> db;
+  accounts::AccountStore accounts;
+  accounts::AccountsService authenticator;
   xmpp::Router router;
   core::Services services;
   std::unique_ptr<core::DiscoService> disco;
@@ -44,6 +55,7 @@ HomeServer::HomeServer(const HomeConfig& config) : parts_(std::make_unique<Parts
   p.disco = std::make_unique<core::DiscoService>(p.services, p.router, "Herald");
   p.ping = std::make_unique<core::PingService>(p.services, p.router);
   p.hub = std::make_unique<core::Hub>(p.loops, p.config.hub, p.config.c2s, p.services, p.router);
+  p.hub->set_authenticator(&p.authenticator);
   for (const auto& h : p.config.hosts) p.router.add_local(h.domain, *p.hub);
   // s2s lives on loop 0; stanzas it accepts cross to the accounts' loops
   // through the router and the hub.

@@ -1,8 +1,10 @@
-// One herald-home process: the loops, the router, the hub with its
+// One herald-home process: the loops, the database and the accounts
+// service the hub checks logins with, the router, the hub with its
 // services, s2s on loop 0 and the client listener, wired from a HomeConfig.
 //
 // Construction does everything that can fail on bad configuration (files,
-// certificates) and throws std::runtime_error with a clear message; start()
+// certificates) and throws std::runtime_error with a clear message (a
+// StoreError, home_store.h, when the database does not open); start()
 // binds the listeners and starts the loops. Threads: start(), shutdown()
 // and the destructor are called from the main thread; the parts run on the
 // loops (s2s and the listeners on loop 0).
