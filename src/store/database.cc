@@ -45,7 +45,9 @@ void Database::run(asio::any_io_executor executor, std::function<Status(Connecti
   submit(
       [answer, work = std::move(work)](Connection* c, const Status& refused) mutable -> Completion {
         Status status = c ? work(*c) : refused;
-        return [answer, status = std::move(status)]() mutable { answer->deliver(std::move(status)); };
+        return [answer = std::move(answer), status = std::move(status)]() mutable {
+          detail::Answer<Status>::deliver(std::move(answer), std::move(status));
+        };
       },
       order_key);
 }

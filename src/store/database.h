@@ -192,7 +192,10 @@ class Database {
 namespace detail {
 
 // One asynchronous answer: the job's result or, at the deadline, `timeout`,
-// whichever comes first; the other is dropped. Touched on the executor only.
+// whichever comes first; the other is dropped. Touched on the executor only,
+// and destroyed there too: the worker hands its reference over with the
+// result (deliver()), so the timer never dies on a worker thread, racing
+// the loop or outliving it.
 template <typename R>
 class Answer : public std::enable_shared_from_this<Answer<R>> {
  public:
@@ -207,9 +210,11 @@ class Answer : public std::enable_shared_from_this<Answer<R>> {
                                std::to_string(deadline.count()) + " ms")));
     });
   }
-  // From the worker: hands the result to the executor.
-  void deliver(R result) {
-    asio::post(executor_, [self = this->shared_from_this(), result = std::move(result)]() mutable {
+  // From the worker: hands the result, and the worker's reference, to the
+  // executor.
+  static void deliver(std::shared_ptr<Answer> self, R result) {
+    asio::any_io_executor executor = self->executor_;
+    asio::post(executor, [self = std::move(self), result = std::move(result)]() mutable {
       self->finish(std::move(result));
     });
   }
@@ -238,7 +243,9 @@ void Database::run(asio::any_io_executor executor, std::function<Result<T>(Conne
   submit(
       [answer, work = std::move(work)](Connection* c, const Status& refused) mutable -> Completion {
         Result<T> result = c ? work(*c) : Result<T>(refused);
-        return [answer, result = std::move(result)]() mutable { answer->deliver(std::move(result)); };
+        return [answer = std::move(answer), result = std::move(result)]() mutable {
+          detail::Answer<Result<T>>::deliver(std::move(answer), std::move(result));
+        };
       },
       order_key);
 }
